@@ -7,9 +7,15 @@ let package = Package(
     products: [
         .library(name: "BatonProtos", targets: ["BatonProtos"]),
         .executable(name: "rpc-cli", targets: ["rpc-cli"]),
+        .executable(name: "batond", targets: ["batond"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         // The system protobuf-c runtime, via pkg-config.
@@ -29,10 +35,43 @@ let package = Package(
             name: "BatonProtos",
             dependencies: ["CBatonProtobufC", "CBatonProtos"]
         ),
+        // Framing, server and client over SwiftNIO; knows nothing about chats.
+        .target(
+            name: "BatonRPC",
+            dependencies: [
+                "BatonProtos",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Service implementations wired into BatonRPC.
+        .target(
+            name: "BatonServer",
+            dependencies: ["BatonProtos", "BatonRPC"]
+        ),
+        .executableTarget(
+            name: "batond",
+            dependencies: [
+                "BatonProtos",
+                "BatonRPC",
+                "BatonServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "rpc-cli",
             dependencies: [
                 "BatonProtos",
+                "BatonRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,6 +89,15 @@ let package = Package(
         .testTarget(
             name: "BatonProtosTests",
             dependencies: ["BatonProtos"]
+        ),
+        .testTarget(
+            name: "BatonRPCTests",
+            dependencies: [
+                "BatonRPC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ]
 )

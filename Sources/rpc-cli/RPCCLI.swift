@@ -3,22 +3,33 @@ import Foundation
 
 /// `rpc-cli`: Baton's command line, for converting, inspecting and calling Baton messages.
 @main
-struct RPCCLI: ParsableCommand {
+struct RPCCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc-cli",
-        abstract: "Talk to Baton from a shell: convert messages between JSON and protobuf.",
-        subcommands: [EncodeCommand.self, DecodeCommand.self]
+        abstract: "Talk to Baton from a shell: list and call methods, convert messages between JSON and protobuf.",
+        discussion: """
+            Exit codes: 0 success; 64 usage (unknown method or message, bad flags); 65 bad input data \
+            (JSON or protobuf); 69 cannot reach the server; 100 + N when a call ends with status N \
+            (e.g. 105 NOT_FOUND, 109 FAILED_PRECONDITION, 114 UNAVAILABLE).
+            """,
+        subcommands: [
+            ListCommand.self, HealthCommand.self, CallCommand.self, EncodeCommand.self, DecodeCommand.self,
+        ]
     )
 
     /// Parses and runs, reporting `CLIFailure`s as one line on stderr with their own exit codes
     /// (ArgumentParser would exit 1 for every error).
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let failure as CLIFailure {
             FileHandle.standardError.write(Data("rpc-cli: error: \(failure)\n".utf8))
-            exit(failure.exitCode.rawValue)
+            Foundation.exit(failure.exitCode.rawValue)
         } catch {
             exit(withError: error)
         }

@@ -212,6 +212,80 @@ public enum BatonSchema {
         ),
     ]
 
+    /// Every .proto file, each after its imports (the order of `fileDescriptorSet`).
+    public static let files: [ProtoFileSchema] = [
+        ProtoFileSchema(
+            name: "baton/rpc/v1/envelope.proto", package: "baton.rpc.v1",
+            dependencies: [],
+            symbols: ["baton.rpc.v1.MetadataEntry", "baton.rpc.v1.CallHeaders", "baton.rpc.v1.ResponseHeaders", "baton.rpc.v1.ErrorDetail", "baton.rpc.v1.Status", "baton.rpc.v1.Trailers", "baton.rpc.v1.Settings", "baton.rpc.v1.WindowUpdate", "baton.rpc.v1.GoAway", "baton.rpc.v1.RetryInfo", "baton.rpc.v1.StatusCode"]
+        ),
+        ProtoFileSchema(
+            name: "baton/rpc/v1/health.proto", package: "baton.rpc.v1",
+            dependencies: [],
+            symbols: ["baton.rpc.v1.HealthCheckRequest", "baton.rpc.v1.HealthCheckResponse", "baton.rpc.v1.ServingStatus", "baton.rpc.v1.Health"]
+        ),
+        ProtoFileSchema(
+            name: "baton/rpc/v1/metrics.proto", package: "baton.rpc.v1",
+            dependencies: [],
+            symbols: ["baton.rpc.v1.ScrapeRequest", "baton.rpc.v1.ScrapeResponse", "baton.rpc.v1.Metrics"]
+        ),
+        ProtoFileSchema(
+            name: "baton/rpc/v1/reflection.proto", package: "baton.rpc.v1",
+            dependencies: [],
+            symbols: ["baton.rpc.v1.MethodInfo", "baton.rpc.v1.ServiceInfo", "baton.rpc.v1.ListServicesRequest", "baton.rpc.v1.ListServicesResponse", "baton.rpc.v1.GetSchemaRequest", "baton.rpc.v1.GetSchemaResponse", "baton.rpc.v1.StreamingKind", "baton.rpc.v1.Reflection"]
+        ),
+        ProtoFileSchema(
+            name: "google/protobuf/timestamp.proto", package: "google.protobuf",
+            dependencies: [],
+            symbols: ["google.protobuf.Timestamp"]
+        ),
+        ProtoFileSchema(
+            name: "baton/test/v1/test_messages.proto", package: "baton.test.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/rpc/v1/envelope.proto"],
+            symbols: ["baton.test.v1.Empty", "baton.test.v1.Scalars", "baton.test.v1.Repeateds", "baton.test.v1.Nested", "baton.test.v1.Choice", "baton.test.v1.Timestamps", "baton.test.v1.EchoRequest", "baton.test.v1.EchoResponse", "baton.test.v1.TestEnum", "baton.test.v1.TestService"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/common.proto", package: "baton.v1",
+            dependencies: [],
+            symbols: ["baton.v1.PageRequest", "baton.v1.PageResponse", "baton.v1.ExpectedVersion", "baton.v1.Actor", "baton.v1.ActorKind"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/slots.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto"],
+            symbols: ["baton.v1.Slot", "baton.v1.BookerRep", "baton.v1.MeetingBooker"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/reps.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/v1/common.proto"],
+            symbols: ["baton.v1.Rep", "baton.v1.Team", "baton.v1.UpsertRepRequest", "baton.v1.UpsertRepResponse", "baton.v1.GetRepRequest", "baton.v1.GetRepResponse", "baton.v1.ListRepsRequest", "baton.v1.ListRepsResponse", "baton.v1.SetPresenceRequest", "baton.v1.SetPresenceResponse", "baton.v1.UpsertTeamRequest", "baton.v1.UpsertTeamResponse", "baton.v1.ListTeamsRequest", "baton.v1.ListTeamsResponse", "baton.v1.RepRole", "baton.v1.Presence", "baton.v1.RepStatus", "baton.v1.Reps"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/transfers.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/v1/common.proto", "baton/v1/reps.proto", "baton/v1/slots.proto"],
+            symbols: ["baton.v1.TransferRequest", "baton.v1.PendingTransfer", "baton.v1.TransferTarget", "baton.v1.TransferMode", "baton.v1.UnavailableAction", "baton.v1.TransferOutcome", "baton.v1.TransferState", "baton.v1.IneligibilityReason"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/chats.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/v1/common.proto", "baton/v1/slots.proto", "baton/v1/transfers.proto"],
+            symbols: ["baton.v1.Visitor", "baton.v1.TranscriptEntry", "baton.v1.Chat", "baton.v1.StartChatRequest", "baton.v1.StartChatResponse", "baton.v1.PostMessageRequest", "baton.v1.PostMessageResponse", "baton.v1.GetChatRequest", "baton.v1.GetChatResponse", "baton.v1.ListChatsRequest", "baton.v1.ListChatsResponse", "baton.v1.EndChatRequest", "baton.v1.EndChatResponse", "baton.v1.ListTransferTargetsRequest", "baton.v1.ListTransferTargetsResponse", "baton.v1.TransferChatResponse", "baton.v1.AcceptTransferRequest", "baton.v1.AcceptTransferResponse", "baton.v1.DeclineTransferRequest", "baton.v1.DeclineTransferResponse", "baton.v1.CancelTransferRequest", "baton.v1.CancelTransferResponse", "baton.v1.ChatState", "baton.v1.Visibility", "baton.v1.TranscriptEntryKind", "baton.v1.Chats"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/calendars.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/v1/common.proto", "baton/v1/chats.proto", "baton/v1/slots.proto"],
+            symbols: ["baton.v1.LocalInterval", "baton.v1.WeekdayHours", "baton.v1.DateOverride", "baton.v1.MeetingSettings", "baton.v1.Schedule", "baton.v1.Meeting", "baton.v1.SetScheduleRequest", "baton.v1.SetScheduleResponse", "baton.v1.GetScheduleRequest", "baton.v1.GetScheduleResponse", "baton.v1.QueryAvailabilityRequest", "baton.v1.QueryAvailabilityResponse", "baton.v1.BookMeetingRequest", "baton.v1.BookMeetingResponse", "baton.v1.CancelMeetingRequest", "baton.v1.CancelMeetingResponse", "baton.v1.ListMeetingsRequest", "baton.v1.ListMeetingsResponse", "baton.v1.ShowMeetingBookerRequest", "baton.v1.ShowMeetingBookerResponse", "baton.v1.Weekday", "baton.v1.MeetingState", "baton.v1.Calendars"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/errors.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/v1/chats.proto", "baton/v1/slots.proto", "baton/v1/transfers.proto"],
+            symbols: ["baton.v1.ErrorMetadata", "baton.v1.ErrorInfo", "baton.v1.FieldViolation", "baton.v1.BadRequest", "baton.v1.VersionConflict", "baton.v1.TransferUnavailable", "baton.v1.BookingConflict", "baton.v1.ErrorReason", "baton.v1.ResourceKind"]
+        ),
+        ProtoFileSchema(
+            name: "baton/v1/events.proto", package: "baton.v1",
+            dependencies: ["google/protobuf/timestamp.proto", "baton/v1/calendars.proto", "baton/v1/chats.proto", "baton/v1/common.proto", "baton/v1/reps.proto", "baton/v1/transfers.proto"],
+            symbols: ["baton.v1.ChatStarted", "baton.v1.MessagePosted", "baton.v1.TransferRequested", "baton.v1.TransferCompleted", "baton.v1.TransferDeclined", "baton.v1.TransferExpired", "baton.v1.TransferCancelled", "baton.v1.RepPresenceChanged", "baton.v1.RepStatusChanged", "baton.v1.RepUpserted", "baton.v1.TeamUpserted", "baton.v1.ChatEnded", "baton.v1.MeetingBooked", "baton.v1.MeetingCancelled", "baton.v1.MeetingBookerShown", "baton.v1.ScheduleSet", "baton.v1.Event", "baton.v1.WatchRequest", "baton.v1.EventKind", "baton.v1.PresenceChangeCause", "baton.v1.Events"]
+        ),
+    ]
+
     /// Every message type, for lookups by full name.
     public static let messageTypes: [any ProtoMessage.Type] = [
         Baton_Rpc_V1_MetadataEntry.self,

@@ -138,6 +138,11 @@ public struct ProtoEnumDescriptor: @unchecked Sendable, Hashable {
         raw.assumingMemoryBound(to: ProtobufCEnumDescriptor.self)
     }
 
+    /// Looks up an enum of Baton's schema by full name, or nil.
+    public static func lookup(_ fullName: String) -> ProtoEnumDescriptor? {
+        DescriptorRegistry.shared.enums[fullName]
+    }
+
     /// The full name, e.g. `baton.v1.ChatState`.
     public var fullName: String { String(cString: pointer.pointee.name) }
 

@@ -63,7 +63,15 @@ struct DescriptorSetReader {
                 )
             )
         }
-        return SchemaFile(name: fileName, package: package, messages: messages, enums: enums, services: services)
+        let dependencies = buffer(file.dependency, file.n_dependency).map { string($0) }
+        return SchemaFile(
+            name: fileName,
+            package: package,
+            dependencies: dependencies,
+            messages: messages,
+            enums: enums,
+            services: services
+        )
     }
 
     private func readMessage(

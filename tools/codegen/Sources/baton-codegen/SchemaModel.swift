@@ -2,6 +2,7 @@
 struct SchemaFile {
     var name: String
     var package: String
+    var dependencies: [String]
     var messages: [SchemaMessage]
     var enums: [SchemaEnum]
     var services: [SchemaService]

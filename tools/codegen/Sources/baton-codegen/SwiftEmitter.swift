@@ -92,6 +92,17 @@ final class SwiftEmitter {
             }
         }
         out += "    ]\n\n"
+        out += "    /// Every .proto file, each after its imports (the order of `fileDescriptorSet`).\n"
+        out += "    public static let files: [ProtoFileSchema] = [\n"
+        for file in files {
+            let symbols = file.messages.map(\.fullName) + file.enums.map(\.fullName) + file.services.map(\.fullName)
+            out += "        ProtoFileSchema(\n"
+            out += "            name: \(literal(file.name)), package: \(literal(file.package)),\n"
+            out += "            dependencies: [\(file.dependencies.map(literal).joined(separator: ", "))],\n"
+            out += "            symbols: [\(symbols.map(literal).joined(separator: ", "))]\n"
+            out += "        ),\n"
+        }
+        out += "    ]\n\n"
         out += "    /// Every message type, for lookups by full name.\n"
         out += "    public static let messageTypes: [any ProtoMessage.Type] = [\n"
         for message in allMessages() { out += "        \(message.swiftName).self,\n" }

@@ -1,0 +1,184 @@
+import BatonProtos
+import NIOCore
+
+/// One call on the client side: the response messages as they arrive, the headers, the final
+/// status, and the credit for sending request messages. Confined to the connection's event loop;
+/// async entry points hop there.
+final class ClientCall: @unchecked Sendable {
+    // All mutable state is touched only on `loop`, hence `@unchecked Sendable`.
+    let streamID: UInt32
+    let loop: any EventLoop
+    private weak var connection: ClientConnectionHandler?
+
+    private var responses = CircularBuffer<ByteBuffer>()
+    private var responseWaiter: CheckedContinuation<ByteBuffer?, any Error>?
+    private var consumedSinceGrant = 0
+    private let receiveWindow: Int
+
+    private var sendCredit: Int
+    /// What to do when credit arrives (success) or the call ends (failure).
+    private var sendWaiter: ((Result<Void, RPCError>) -> Void)?
+
+    private(set) var initialMetadata: RPCMetadata?
+    private(set) var outcome: Result<RPCMetadata, RPCError>?
+    private var outcomeWaiters: [CheckedContinuation<RPCMetadata, any Error>] = []
+    var deadlineTimer: Scheduled<Void>?
+
+    init(streamID: UInt32, loop: any EventLoop, connection: ClientConnectionHandler, receiveWindow: Int, sendWindow: Int) {
+        self.streamID = streamID
+        self.loop = loop
+        self.connection = connection
+        self.receiveWindow = receiveWindow
+        self.sendCredit = sendWindow
+    }
+
+    // MARK: From the server (on the loop)
+
+    func receiveHeaders(_ metadata: RPCMetadata) {
+        initialMetadata = metadata
+    }
+
+    func receive(_ message: ByteBuffer) {
+        guard outcome == nil else { return }
+        if let waiter = responseWaiter {
+            responseWaiter = nil
+            consumed()
+            waiter.resume(returning: message)
+        } else {
+            responses.append(message)
+        }
+    }
+
+    func grant(_ count: Int) {
+        sendCredit += count
+        if sendCredit > 0, let waiter = sendWaiter {
+            sendWaiter = nil
+            waiter(.success(()))
+        }
+    }
+
+    /// The call ended: trailers arrived, the connection failed, or the caller gave up.
+    func finish(_ result: Result<RPCMetadata, RPCError>) {
+        guard outcome == nil else { return }
+        outcome = result
+        deadlineTimer?.cancel()
+        connection?.callEnded(streamID)
+        connection = nil
+        if let waiter = responseWaiter {
+            responseWaiter = nil
+            switch result {
+            case .success: waiter.resume(returning: nil)
+            case .failure(let error): waiter.resume(throwing: error)
+            }
+        }
+        if let waiter = sendWaiter {
+            sendWaiter = nil
+            waiter(.failure(result.failure ?? RPCError(.failedPrecondition, "the call already ended")))
+        }
+        for waiter in outcomeWaiters { waiter.resume(with: result.mapError { $0 as any Error }) }
+        outcomeWaiters.removeAll()
+    }
+
+    // MARK: Caller side
+
+    /// The next response message, or nil after a successful end; throws the call's error.
+    func nextResponse() async throws -> ByteBuffer? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
+                loop.execute {
+                    if let message = self.responses.popFirst() {
+                        self.consumed()
+                        continuation.resume(returning: message)
+                    } else if let outcome = self.outcome {
+                        switch outcome {
+                        case .success: continuation.resume(returning: nil)
+                        case .failure(let error): continuation.resume(throwing: error)
+                        }
+                    } else {
+                        self.responseWaiter = continuation
+                    }
+                }
+            }
+        } onCancel: {
+            self.cancel()
+        }
+    }
+
+    /// The final status: trailing metadata on success, the error otherwise.
+    func status() async throws -> RPCMetadata {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RPCMetadata, any Error>) in
+                loop.execute {
+                    if let outcome = self.outcome {
+                        continuation.resume(with: outcome.mapError { $0 as any Error })
+                    } else {
+                        self.outcomeWaiters.append(continuation)
+                    }
+                }
+            }
+        } onCancel: {
+            self.cancel()
+        }
+    }
+
+    /// Sends a request message, waiting for credit if the server's window is used up.
+    func send(_ message: ByteBuffer) async throws {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                loop.execute { self.sendWhenAllowed(message, continuation) }
+            }
+        } onCancel: {
+            self.cancel()
+        }
+    }
+
+    private func sendWhenAllowed(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
+        if let outcome {
+            continuation.resume(throwing: outcome.failure ?? RPCError(.failedPrecondition, "the call already ended"))
+        } else if sendCredit > 0 {
+            sendCredit -= 1
+            connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
+            continuation.resume()
+        } else {
+            // Out of credit: wait for the server's WINDOW_UPDATE, then try again.
+            sendWaiter = { result in
+                switch result {
+                case .success: self.sendWhenAllowed(message, continuation)
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    func closeSend() {
+        loop.execute {
+            guard self.outcome == nil else { return }
+            self.connection?.write(RPCFrame(streamID: self.streamID, kind: .closeSend))
+        }
+    }
+
+    /// Abandons the call: tells the server (CANCEL) and fails it locally with CANCELLED.
+    func cancel(_ error: RPCError = RPCError(.cancelled, "the call was cancelled by the client")) {
+        loop.execute {
+            guard self.outcome == nil else { return }
+            self.connection?.write(RPCFrame(streamID: self.streamID, kind: .cancel))
+            self.finish(.failure(error))
+        }
+    }
+
+    /// Grants the server more messages once half the window is used, in one frame.
+    private func consumed() {
+        consumedSinceGrant += 1
+        if consumedSinceGrant * 2 >= receiveWindow, outcome == nil {
+            connection?.sendWindowUpdate(streamID: streamID, messages: consumedSinceGrant)
+            consumedSinceGrant = 0
+        }
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}

@@ -1,0 +1,185 @@
+import BatonProtos
+import NIOCore
+
+/// The client side of one connection: sends the preface, multiplexes calls over stream ids,
+/// and turns the server's frames into call events. Lives on the connection's event loop.
+final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    // Confined to the channel's event loop like every ChannelHandler; calls reach it only
+    // through `loop.execute`, hence `@unchecked Sendable`.
+    typealias InboundIn = RPCInbound
+    typealias OutboundOut = RPCOutbound
+
+    private var context: ChannelHandlerContext?
+    private var calls: [UInt32: ClientCall] = [:]
+    private var nextStreamID: UInt32 = 1
+    /// Why no new call can start (GOAWAY received or connection closed), once that happens.
+    private var refusal: RPCError?
+    private var flushScheduled = false
+    /// Messages we may send per call before the server grants more (its SETTINGS).
+    private var sendWindow = 64
+    let receiveWindow: Int
+    private var pendingPings: [UInt64: EventLoopPromise<Void>] = [:]
+
+    init(receiveWindow: Int) {
+        self.receiveWindow = receiveWindow
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.preface), promise: nil)
+        var settings = Baton_Rpc_V1_Settings()
+        settings.initialWindowMessages = UInt32(receiveWindow)
+        settings.agent = "baton-swift-client/1"
+        context.writeAndFlush(wrapOutboundOut(.frame(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(refusal ?? RPCError(.unavailable, "the connection to the server closed"))
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(RPCError(.unavailable, "connection failed: \(error)"))
+        context.close(promise: nil)
+    }
+
+    private func fail(_ error: RPCError) {
+        if refusal == nil { refusal = error }
+        let failing = calls.values
+        calls.removeAll()
+        for call in failing { call.finish(.failure(error)) }
+        for promise in pendingPings.values { promise.fail(error) }
+        pendingPings.removeAll()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .preface(let version):
+            if version != RPCPreface.version {
+                fail(RPCError(.unavailable, "the server speaks protocol version \(version), this client \(RPCPreface.version)"))
+                context.close(promise: nil)
+            }
+        case .frame(let frame):
+            handle(frame, context: context)
+        }
+    }
+
+    private func handle(_ frame: RPCFrame, context: ChannelHandlerContext) {
+        switch frame.kind {
+        case .headers:
+            guard let headers: Baton_Rpc_V1_ResponseHeaders = decodeEnvelope(frame) else { return }
+            calls[frame.streamID]?.receiveHeaders(RPCMetadata(headers.metadata))
+        case .message:
+            calls[frame.streamID]?.receive(frame.payload)
+        case .trailers:
+            guard let call = calls[frame.streamID] else { return }
+            guard let trailers: Baton_Rpc_V1_Trailers = decodeEnvelope(frame) else {
+                call.finish(.failure(RPCError(.internal, "the server sent unreadable trailers")))
+                return
+            }
+            let metadata = RPCMetadata(trailers.metadata)
+            let status = trailers.status ?? Baton_Rpc_V1_Status()
+            if status.code == .ok {
+                call.finish(.success(metadata))
+            } else {
+                call.finish(.failure(RPCError(status: status, metadata: metadata)))
+            }
+        case .windowUpdate:
+            guard let update: Baton_Rpc_V1_WindowUpdate = decodeEnvelope(frame) else { return }
+            calls[frame.streamID]?.grant(Int(update.messages))
+        case .settings:
+            guard let settings: Baton_Rpc_V1_Settings = decodeEnvelope(frame) else { return }
+            if settings.initialWindowMessages > 0 { sendWindow = Int(settings.initialWindowMessages) }
+        case .ping:
+            if frame.flags & RPCFrame.ackFlag != 0 {
+                var payload = frame.payload
+                if let opaque = payload.readInteger(as: UInt64.self) {
+                    pendingPings.removeValue(forKey: opaque)?.succeed()
+                }
+            } else {
+                write(RPCFrame(streamID: 0, kind: .ping, flags: RPCFrame.ackFlag, payload: frame.payload))
+            }
+        case .goAway:
+            let goAway: Baton_Rpc_V1_GoAway = decodeEnvelope(frame) ?? Baton_Rpc_V1_GoAway()
+            let code = RPCError.Code(rawValue: goAway.code.rawValue)
+            let reason = goAway.reason.isEmpty ? "the server closed the connection" : goAway.reason
+            refusal = RPCError(code == .ok ? .unavailable : code, reason)
+            // Calls the server never saw are failed now (safe to retry elsewhere); the others finish.
+            for (id, call) in calls where id > goAway.lastStreamID {
+                calls[id] = nil
+                call.finish(.failure(RPCError(code == .ok ? .unavailable : code, reason)))
+            }
+        default:
+            break  // CLOSE_SEND and CANCEL are the client's own frames; a server does not send them
+        }
+    }
+
+    private func decodeEnvelope<Message: ProtoMessage>(_ frame: RPCFrame) -> Message? {
+        try? frame.payload.withUnsafeReadableBytes { raw in try Message(serializedBytes: raw) }
+    }
+
+    // MARK: Calls
+
+    /// Opens a call (on the loop): HEADERS now; messages follow through the returned call.
+    func open(headers: Baton_Rpc_V1_CallHeaders, timeout: Duration?) -> Result<ClientCall, RPCError> {
+        if let refusal { return .failure(refusal) }
+        guard let context else { return .failure(RPCError(.unavailable, "the connection to the server closed")) }
+        let id = nextStreamID
+        nextStreamID += 1
+        let call = ClientCall(streamID: id, loop: context.eventLoop, connection: self, receiveWindow: receiveWindow, sendWindow: sendWindow)
+        calls[id] = call
+        if let timeout {
+            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            call.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+                call.cancel(RPCError(.deadlineExceeded, "no answer within the \(timeout) timeout"))
+            }
+        }
+        write(RPCFrame(streamID: id, kind: .headers, payload: encodeEnvelope(headers)))
+        return .success(call)
+    }
+
+    func callEnded(_ streamID: UInt32) {
+        calls[streamID] = nil
+    }
+
+    func sendWindowUpdate(streamID: UInt32, messages: Int) {
+        var update = Baton_Rpc_V1_WindowUpdate()
+        update.messages = UInt32(messages)
+        write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: encodeEnvelope(update)))
+    }
+
+    func ping(_ promise: EventLoopPromise<Void>) {
+        if let refusal {
+            promise.fail(refusal)
+            return
+        }
+        let opaque = UInt64.random(in: 1...UInt64.max)
+        pendingPings[opaque] = promise
+        var payload = ByteBuffer()
+        payload.writeInteger(opaque)
+        write(RPCFrame(streamID: 0, kind: .ping, payload: payload))
+    }
+
+    /// Writes a frame and flushes once per event-loop turn.
+    func write(_ frame: RPCFrame) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.frame(frame)), promise: nil)
+        if !flushScheduled {
+            flushScheduled = true
+            context.eventLoop.assumeIsolated().execute {
+                self.flushScheduled = false
+                self.context?.flush()
+            }
+        }
+    }
+}
+
+func encodeEnvelope<Message: ProtoMessage>(_ message: Message) -> ByteBuffer {
+    // Envelope messages hold only what the runtime put in them; they always encode.
+    ByteBuffer(bytes: (try? message.serializedBytes()) ?? [])
+}

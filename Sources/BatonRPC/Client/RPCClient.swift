@@ -1,0 +1,218 @@
+import BatonProtos
+import NIOCore
+import NIOPosix
+
+/// A client for a Baton RPC server over one multiplexed Unix-socket connection.
+///
+/// Calls are async; streaming responses are `AsyncSequence`s. A timeout becomes the call's
+/// deadline on both sides; cancelling the calling task cancels the call (a CANCEL frame).
+/// When the server goes away, calls fail with UNAVAILABLE.
+public final class RPCClient: Sendable {
+    private let channel: any Channel
+    private let handler: ClientConnectionHandler
+
+    private init(channel: any Channel, handler: ClientConnectionHandler) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Connects to the server listening on `socketPath`.
+    public static func connect(
+        socketPath: String,
+        maxFrameSize: Int = 4 << 20,
+        receiveWindow: Int = 64,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> RPCClient {
+        let handler = ClientConnectionHandler(receiveWindow: receiveWindow)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: maxFrameSize)),
+                            MessageToByteHandler(RPCFrameEncoder()),
+                            handler,
+                        ])
+                    }
+                }
+                .connect(unixDomainSocketPath: socketPath).get()
+        } catch {
+            throw RPCError(.unavailable, "cannot connect to \(socketPath): \(error)")
+        }
+        return RPCClient(channel: channel, handler: handler)
+    }
+
+    /// Closes the connection; calls in flight fail with UNAVAILABLE.
+    public func close() async {
+        try? await channel.close()
+    }
+
+    /// Round-trips a PING; throws when the connection is gone.
+    public func ping() async throws {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute { self.handler.ping(promise) }
+        try await promise.futureResult.get()
+    }
+
+    // MARK: Raw calls
+
+    /// Opens a call of any kind over raw message bytes.
+    public func makeCall(path: String, metadata: RPCMetadata = [:], timeout: Duration? = nil) async throws -> RPCClientCall {
+        let headers = {
+            var headers = Baton_Rpc_V1_CallHeaders()
+            headers.method = path
+            headers.metadata = metadata.wire
+            if let timeout {
+                let micros = timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000
+                headers.timeoutMicros = UInt64(max(1, micros))
+            }
+            return headers
+        }()
+        let loop = channel.eventLoop
+        let handler = self.handler
+        let call = try await loop.submit { handler.open(headers: headers, timeout: timeout) }.get().get()
+        return RPCClientCall(call: call)
+    }
+
+    /// A unary call over raw bytes: the response message and the response metadata.
+    public func unary(
+        path: String,
+        request: ByteBuffer,
+        metadata: RPCMetadata = [:],
+        timeout: Duration? = nil
+    ) async throws -> (message: ByteBuffer, metadata: RPCMetadata) {
+        let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
+        return try await withTaskCancellationHandler {
+            try await call.send(request)
+            call.closeSend()
+            var response: ByteBuffer?
+            for try await message in call.responses where response == nil {
+                response = message
+            }
+            guard let response else {
+                throw RPCError(.internal, "the server ended a unary call without a response")
+            }
+            return (response, try await call.initialMetadata ?? [:])
+        } onCancel: {
+            call.cancel()
+        }
+    }
+
+    // MARK: Typed calls
+
+    /// One request, one response.
+    public func unary<Request: ProtoMessage, Response: ProtoMessage>(
+        _ path: String,
+        _ request: Request,
+        as: Response.Type = Response.self,
+        metadata: RPCMetadata = [:],
+        timeout: Duration? = nil
+    ) async throws -> Response {
+        let response = try await unary(path: path, request: try encodeRequest(request), metadata: metadata, timeout: timeout)
+        return try decodeResponse(response.message)
+    }
+
+    /// One request, a stream of responses. Iterating throws the call's error, if any, at the end.
+    public func serverStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+        _ path: String,
+        _ request: Request,
+        as: Response.Type = Response.self,
+        metadata: RPCMetadata = [:],
+        timeout: Duration? = nil
+    ) async throws -> RPCResponseStream<Response> {
+        let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
+        try await call.send(try encodeRequest(request))
+        call.closeSend()
+        return RPCResponseStream(raw: call.responses)
+    }
+
+    /// A stream of requests, one response.
+    public func clientStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+        _ path: String,
+        requests: some AsyncSequence<Request, any Error> & Sendable,
+        as: Response.Type = Response.self,
+        metadata: RPCMetadata = [:],
+        timeout: Duration? = nil
+    ) async throws -> Response {
+        let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
+        return try await withTaskCancellationHandler {
+            for try await request in requests { try await call.send(try encodeRequest(request)) }
+            call.closeSend()
+            var response: ByteBuffer?
+            for try await message in call.responses where response == nil { response = message }
+            guard let response else { throw RPCError(.internal, "the server ended the call without a response") }
+            return try decodeResponse(response)
+        } onCancel: {
+            call.cancel()
+        }
+    }
+}
+
+/// An open call over raw message bytes, of any streaming kind.
+public struct RPCClientCall: Sendable {
+    let call: ClientCall
+
+    /// Sends a request message; suspends while the server's window is used up.
+    public func send(_ message: ByteBuffer) async throws { try await call.send(message) }
+
+    /// Says no more request messages will follow.
+    public func closeSend() { call.closeSend() }
+
+    /// Abandons the call (the server's handler is cancelled).
+    public func cancel() { call.cancel() }
+
+    /// The response messages as they arrive; throws the call's error at the end.
+    public var responses: RPCRawResponseStream { RPCRawResponseStream(call: call) }
+
+    /// The response metadata, once the server sent its headers.
+    public var initialMetadata: RPCMetadata? {
+        get async throws { try await call.loop.submit { self.call.initialMetadata }.get() }
+    }
+
+    /// Waits for the end of the call: the trailing metadata, or the call's error.
+    public func trailingMetadata() async throws -> RPCMetadata { try await call.status() }
+}
+
+/// Raw response messages of a call.
+public struct RPCRawResponseStream: AsyncSequence, Sendable {
+    let call: ClientCall
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let call: ClientCall
+        public mutating func next() async throws -> ByteBuffer? { try await call.nextResponse() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(call: call) }
+}
+
+/// Typed response messages of a call.
+public struct RPCResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable {
+    let raw: RPCRawResponseStream
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var raw: RPCRawResponseStream.AsyncIterator
+        public mutating func next() async throws -> Message? {
+            guard let buffer = try await raw.next() else { return nil }
+            return try decodeResponse(buffer)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(raw: raw.makeAsyncIterator()) }
+}
+
+private func encodeRequest<Message: ProtoMessage>(_ message: Message) throws -> ByteBuffer {
+    do {
+        return ByteBuffer(bytes: try message.serializedBytes())
+    } catch {
+        throw RPCError(.invalidArgument, "the request could not be encoded: \(error)")
+    }
+}
+
+func decodeResponse<Message: ProtoMessage>(_ buffer: ByteBuffer) throws -> Message {
+    do {
+        return try buffer.withUnsafeReadableBytes { (raw) throws(ProtoCodecError) in try Message(serializedBytes: raw) }
+    } catch {
+        throw RPCError(.internal, "the server sent an invalid \(Message.protoMessageName): \(error)")
+    }
+}

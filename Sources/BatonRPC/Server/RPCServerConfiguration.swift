@@ -1,0 +1,36 @@
+/// Limits and behaviour of an `RPCServer`. Every limit is checked before the memory it guards
+/// is allocated.
+public struct RPCServerConfiguration: Sendable {
+    /// The Unix socket path to listen on.
+    public var socketPath: String
+    /// The largest frame payload accepted; a larger length ends the connection (GOAWAY).
+    public var maxFrameSize: Int = 4 << 20
+    /// Calls in flight per connection; more are refused with RESOURCE_EXHAUSTED.
+    public var maxConcurrentCallsPerConnection: Int = 100
+    /// Open connections; more are refused with a GOAWAY saying RESOURCE_EXHAUSTED.
+    public var maxConnections: Int = 256
+    /// A connection with no call in flight for this long is closed (GOAWAY, then close).
+    public var idleTimeout: Duration = .seconds(300)
+    /// Messages a peer may send on one call before it needs more credit (WINDOW_UPDATE): the
+    /// bound on what one call can buffer, `receiveWindow * maxFrameSize` at worst.
+    public var receiveWindow: Int = 64
+    /// How long a graceful shutdown lets calls in flight finish before cancelling them.
+    public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Peers allowed to connect, by uid or gid (SO_PEERCRED). Empty sets mean: the server's own
+    /// uid only.
+    public var allowedUIDs: Set<UInt32> = []
+    public var allowedGIDs: Set<UInt32> = []
+    /// The group that may use the socket; nil keeps the socket and its folder owner-only (0700).
+    public var socketGroup: UInt32? = nil
+    /// How many event loop threads serve connections.
+    public var eventLoopThreads: Int = System.coreCount
+
+    public init(socketPath: String) {
+        self.socketPath = socketPath
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore

@@ -1,0 +1,251 @@
+import BatonProtos
+import Logging
+import NIOCore
+
+/// One call on the server: its buffered request messages, its flow-control windows, its
+/// handler's task and deadline. Confined to the connection's event loop; async entry points
+/// called from elsewhere hop there first.
+final class ServerCall: @unchecked Sendable {
+    // All mutable state is touched only on `loop` (asserted), hence `@unchecked Sendable`.
+    let streamID: UInt32
+    let loop: any EventLoop
+    let path: String
+    let startedAt: ContinuousClock.Instant
+    private weak var connection: ServerConnectionHandler?
+
+    private var requests = CircularBuffer<ByteBuffer>()
+    private var requestsClosed = false
+    private var failure: (any Error)?
+    private var requestWaiter: CheckedContinuation<ByteBuffer?, any Error>?
+    /// Messages the client may still send before it needs a WINDOW_UPDATE from us.
+    private var clientCredit: Int
+    private var consumedSinceGrant = 0
+    private let receiveWindow: Int
+
+    private var sendCredit: Int
+    /// What to do when credit arrives (success) or the call ends (failure).
+    private var sendWaiter: ((Result<Void, any Error>) -> Void)?
+    private var sentHeaders = false
+    private var initialMetadata = RPCMetadata()
+    private var trailingMetadata = RPCMetadata()
+
+    private(set) var isFinished = false
+    var task: Task<Void, Never>?
+    var deadlineTimer: Scheduled<Void>?
+
+    init(
+        streamID: UInt32,
+        path: String,
+        connection: ServerConnectionHandler,
+        loop: any EventLoop,
+        receiveWindow: Int,
+        sendWindow: Int
+    ) {
+        self.streamID = streamID
+        self.path = path
+        self.connection = connection
+        self.loop = loop
+        self.receiveWindow = receiveWindow
+        self.clientCredit = receiveWindow
+        self.sendCredit = sendWindow
+        self.startedAt = .now
+    }
+
+    // MARK: Frames from the client (on the loop)
+
+    /// A request message arrived. Returns false when the client broke flow control.
+    func receive(_ message: ByteBuffer) -> Bool {
+        loop.preconditionInEventLoop()
+        guard !isFinished else { return true }
+        clientCredit -= 1
+        guard clientCredit >= 0 else { return false }
+        if let waiter = requestWaiter {
+            requestWaiter = nil
+            consumed()
+            waiter.resume(returning: message)
+        } else {
+            requests.append(message)
+        }
+        return true
+    }
+
+    /// The client will send no more request messages.
+    func receiveCloseSend() {
+        loop.preconditionInEventLoop()
+        requestsClosed = true
+        if let waiter = requestWaiter {
+            requestWaiter = nil
+            waiter.resume(returning: nil)
+        }
+    }
+
+    /// The client granted `count` more response messages.
+    func grant(_ count: Int) {
+        loop.preconditionInEventLoop()
+        sendCredit += count
+        if sendCredit > 0, let waiter = sendWaiter {
+            sendWaiter = nil
+            waiter(.success(()))
+        }
+    }
+
+    // MARK: Handler side
+
+    func nextRequestMessage() async throws -> ByteBuffer? {
+        if loop.inEventLoop, let ready = try takeRequest() { return ready.message }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
+                loop.execute {
+                    do {
+                        if let ready = try self.takeRequest() {
+                            continuation.resume(returning: ready.message)
+                        } else {
+                            self.requestWaiter = continuation
+                        }
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+            }
+        } onCancel: {
+            loop.execute { self.failWaiters(CancellationError()) }
+        }
+    }
+
+    /// What the handler gets without waiting: a message, or the end of the requests (nil).
+    private struct Ready {
+        var message: ByteBuffer?
+    }
+
+    /// A buffered message or the end of the requests; nil when the handler must wait.
+    private func takeRequest() throws -> Ready? {
+        if let failure { throw failure }
+        if let message = requests.popFirst() {
+            consumed()
+            return Ready(message: message)
+        }
+        if requestsClosed { return Ready(message: nil) }
+        if Task.isCancelled { throw CancellationError() }
+        return nil
+    }
+
+    /// Grants the client more messages once it has used half its window, in one frame.
+    private func consumed() {
+        consumedSinceGrant += 1
+        if consumedSinceGrant * 2 >= receiveWindow {
+            let grant = consumedSinceGrant
+            consumedSinceGrant = 0
+            clientCredit += grant
+            connection?.sendWindowUpdate(streamID: streamID, messages: grant)
+        }
+    }
+
+    func sendResponseMessage(_ message: ByteBuffer) async throws {
+        if loop.inEventLoop, try trySend(message) { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                loop.execute { self.sendWhenAllowed(message, continuation) }
+            }
+        } onCancel: {
+            loop.execute { self.failWaiters(CancellationError()) }
+        }
+    }
+
+    private func sendWhenAllowed(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
+        do {
+            if try trySend(message) {
+                continuation.resume()
+                return
+            }
+        } catch {
+            continuation.resume(throwing: error)
+            return
+        }
+        // Out of credit: wait for the client's WINDOW_UPDATE, then try again.
+        sendWaiter = { result in
+            switch result {
+            case .success: self.sendWhenAllowed(message, continuation)
+            case .failure(let error): continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Sends now if the window allows; false when the handler must wait for credit.
+    private func trySend(_ message: ByteBuffer) throws -> Bool {
+        if let failure { throw failure }
+        guard !isFinished else { throw CancellationError() }
+        guard sendCredit > 0 else { return false }
+        sendCredit -= 1
+        sendHeadersIfNeeded()
+        connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
+        return true
+    }
+
+    private func sendHeadersIfNeeded() {
+        guard !sentHeaders else { return }
+        sentHeaders = true
+        var headers = Baton_Rpc_V1_ResponseHeaders()
+        headers.metadata = initialMetadata.wire
+        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: Self.encodeEnvelope(headers)))
+    }
+
+    func setInitialMetadata(_ metadata: RPCMetadata) {
+        onLoop { self.initialMetadata = metadata }
+    }
+
+    func setTrailingMetadata(_ metadata: RPCMetadata) {
+        onLoop { self.trailingMetadata = metadata }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    // MARK: Ending
+
+    /// Ends the call with `error`'s status (nil for OK), sending the trailers.
+    func finish(_ error: RPCError?) {
+        loop.preconditionInEventLoop()
+        guard !isFinished else { return }
+        isFinished = true
+        var trailers = Baton_Rpc_V1_Trailers()
+        trailers.status = (error ?? RPCError(.ok, "")).status
+        trailers.metadata = (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata).wire
+        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: Self.encodeEnvelope(trailers)))
+        end(code: error?.code ?? .ok)
+    }
+
+    /// Ends the call without trailers: the client cancelled it or the connection is gone.
+    func abandon(code: RPCError.Code) {
+        loop.preconditionInEventLoop()
+        guard !isFinished else { return }
+        isFinished = true
+        end(code: code)
+    }
+
+    private func end(code: RPCError.Code) {
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        task?.cancel()
+        failWaiters(CancellationError())
+        connection?.callEnded(self, code: code)
+        connection = nil
+    }
+
+    private func failWaiters(_ error: any Error) {
+        if failure == nil, isFinished { failure = error }
+        if let waiter = requestWaiter {
+            requestWaiter = nil
+            waiter.resume(throwing: error)
+        }
+        if let waiter = sendWaiter {
+            sendWaiter = nil
+            waiter(.failure(error))
+        }
+    }
+
+    static func encodeEnvelope<Message: ProtoMessage>(_ message: Message) -> ByteBuffer {
+        // Envelope messages hold only what the runtime put in them; they always encode.
+        ByteBuffer(bytes: (try? message.serializedBytes()) ?? [])
+    }
+}

@@ -1,0 +1,347 @@
+import BatonProtos
+import Logging
+import NIOCore
+
+/// Serves one connection: checks the preface, routes calls by full method name, enforces the
+/// limits, and drains on shutdown. Lives on the connection's event loop; call handlers run as
+/// tasks on that same loop (`EventLoopTaskExecutor`).
+final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    // Confined to the channel's event loop like every ChannelHandler; `@unchecked Sendable`
+    // because calls hold a weak reference from their tasks and only touch it on the loop.
+    typealias InboundIn = RPCInbound
+    typealias OutboundOut = RPCOutbound
+
+    private enum State {
+        case awaitingPreface
+        case open
+        case draining
+        case closed
+    }
+
+    private let router: RPCRouter
+    private let configuration: RPCServerConfiguration
+    private let peer: RPCPeer?
+    private let logger: Logger
+    private let metrics: RPCServerMetrics
+    private let executor: EventLoopTaskExecutor
+    private let onClose: @Sendable () -> Void
+
+    private var context: ChannelHandlerContext?
+    private var state = State.awaitingPreface
+    private var calls: [UInt32: ServerCall] = [:]
+    private var lastStreamID: UInt32 = 0
+    /// Messages we may send per call before the client grants more (its SETTINGS may lower it).
+    private var sendWindow = 64
+    private var flushScheduled = false
+    private var idleTimer: Scheduled<Void>?
+    private var graceTimer: Scheduled<Void>?
+
+    init(
+        router: RPCRouter,
+        configuration: RPCServerConfiguration,
+        peer: RPCPeer?,
+        loop: any EventLoop,
+        logger: Logger,
+        metrics: RPCServerMetrics,
+        onClose: @escaping @Sendable () -> Void
+    ) {
+        self.router = router
+        self.configuration = configuration
+        self.peer = peer
+        self.logger = logger
+        self.metrics = metrics
+        self.executor = EventLoopTaskExecutor(loop: loop)
+        self.onClose = onClose
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.preface), promise: nil)
+        var settings = Baton_Rpc_V1_Settings()
+        settings.maxFrameBytes = UInt32(configuration.maxFrameSize)
+        settings.maxConcurrentCalls = UInt32(configuration.maxConcurrentCallsPerConnection)
+        settings.initialWindowMessages = UInt32(configuration.receiveWindow)
+        settings.idleTimeoutMillis = UInt32(clamping: configuration.idleTimeout.components.seconds * 1000)
+        settings.agent = "batond/1"
+        write(RPCFrame(streamID: 0, kind: .settings, payload: ServerCall.encodeEnvelope(settings)))
+        armIdleTimer()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        for call in calls.values { call.abandon(code: .unavailable) }
+        calls.removeAll()
+        idleTimer?.cancel()
+        graceTimer?.cancel()
+        onClose()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let protocolError = error as? RPCProtocolError {
+            fail(protocolError)
+        } else {
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .preface(let version):
+            guard version == RPCPreface.version else {
+                goAway(
+                    code: .failedPrecondition,
+                    reason: "unsupported protocol version \(version); this server speaks \(RPCPreface.version)"
+                )
+                return
+            }
+            state = .open
+        case .frame(let frame):
+            guard state == .open || state == .draining else { return }
+            do {
+                try handle(frame)
+            } catch {
+                fail(error)
+            }
+        }
+    }
+
+    // MARK: Frames
+
+    private func handle(_ frame: RPCFrame) throws(RPCProtocolError) {
+        switch frame.kind {
+        case .headers:
+            try openCall(frame)
+        case .message:
+            guard let call = try existingCall(frame) else { return }
+            if !call.receive(frame.payload) {
+                call.finish(RPCError(.resourceExhausted, "the client sent more messages than its window allows"))
+            }
+        case .closeSend:
+            try existingCall(frame)?.receiveCloseSend()
+        case .cancel:
+            try existingCall(frame)?.abandon(code: .cancelled)
+        case .windowUpdate:
+            let update: Baton_Rpc_V1_WindowUpdate = try decodeEnvelope(frame)
+            try existingCall(frame)?.grant(Int(update.messages))
+        case .ping:
+            guard frame.payload.readableBytes == 8 else {
+                throw RPCProtocolError("PING payload must be 8 bytes, got \(frame.payload.readableBytes)")
+            }
+            if frame.flags & RPCFrame.ackFlag == 0 {
+                write(RPCFrame(streamID: 0, kind: .ping, flags: RPCFrame.ackFlag, payload: frame.payload))
+            }
+        case .settings:
+            let settings: Baton_Rpc_V1_Settings = try decodeEnvelope(frame)
+            if settings.initialWindowMessages > 0 { sendWindow = Int(settings.initialWindowMessages) }
+        case .goAway:
+            break  // the client opens no more calls; those in flight finish as usual
+        default:  // TRAILERS
+            throw RPCProtocolError("\(frame.kind) frames are sent by servers only")
+        }
+    }
+
+    /// The call a frame belongs to, nil when it already ended (frames may cross its trailers).
+    private func existingCall(_ frame: RPCFrame) throws(RPCProtocolError) -> ServerCall? {
+        if frame.streamID > lastStreamID {
+            throw RPCProtocolError("\(frame.kind) on stream \(frame.streamID), which no HEADERS opened")
+        }
+        return calls[frame.streamID]
+    }
+
+    private func decodeEnvelope<Message: ProtoMessage>(_ frame: RPCFrame) throws(RPCProtocolError) -> Message {
+        do {
+            return try frame.payload.withUnsafeReadableBytes { raw in try Message(serializedBytes: raw) }
+        } catch {
+            throw RPCProtocolError("invalid \(frame.kind) payload: \(error)")
+        }
+    }
+
+    private func openCall(_ frame: RPCFrame) throws(RPCProtocolError) {
+        guard frame.streamID > lastStreamID else {
+            throw RPCProtocolError("HEADERS on stream \(frame.streamID); stream ids must increase (last was \(lastStreamID))")
+        }
+        lastStreamID = frame.streamID
+        let headers: Baton_Rpc_V1_CallHeaders
+        do {
+            headers = try frame.payload.withUnsafeReadableBytes { raw in try Baton_Rpc_V1_CallHeaders(serializedBytes: raw) }
+        } catch {
+            refuse(frame.streamID, RPCError(.invalidArgument, "invalid call headers: \(error)"))
+            return
+        }
+        if state == .draining {
+            refuse(frame.streamID, RPCError(.unavailable, "the server is shutting down; call another instance or retry"))
+            return
+        }
+        guard calls.count < configuration.maxConcurrentCallsPerConnection else {
+            refuse(
+                frame.streamID,
+                RPCError(.resourceExhausted, "more than \(configuration.maxConcurrentCallsPerConnection) calls in flight on this connection")
+            )
+            return
+        }
+        guard let method = router.handler(for: headers.method) else {
+            refuse(frame.streamID, RPCError(.unimplemented, "unknown method \(headers.method)"))
+            return
+        }
+        idleTimer?.cancel()
+        idleTimer = nil
+        let loop = context!.eventLoop
+        let call = ServerCall(
+            streamID: frame.streamID,
+            path: method.path,
+            connection: self,
+            loop: loop,
+            receiveWindow: configuration.receiveWindow,
+            sendWindow: sendWindow
+        )
+        calls[frame.streamID] = call
+        metrics.callStarted()
+        var deadline: ContinuousClock.Instant?
+        if headers.timeoutMicros > 0 {
+            let timeout = Duration.microseconds(Int64(clamping: headers.timeoutMicros))
+            deadline = .now + timeout
+            call.deadlineTimer = loop.scheduleTask(in: .microseconds(Int64(clamping: headers.timeoutMicros))) {
+                call.finish(RPCError(.deadlineExceeded, "the call did not finish within its \(timeout) deadline"))
+            }
+        }
+        var callLogger = logger
+        callLogger[metadataKey: "rpc.method"] = "\(method.path)"
+        callLogger[metadataKey: "rpc.stream"] = "\(frame.streamID)"
+        let context = RPCServerContext(
+            path: method.path,
+            metadata: RPCMetadata(headers.metadata),
+            deadline: deadline,
+            peer: peer,
+            logger: callLogger
+        )
+        call.task = Task(executorPreference: executor) {
+            await Self.run(method, call: call, context: context)
+        }
+    }
+
+    private static func run(_ method: RPCMethodHandler, call: ServerCall, context: RPCServerContext) async {
+        let outcome: RPCError?
+        do {
+            try await method.body(RPCRequestStream(call: call), RPCResponseWriter(call: call), context)
+            outcome = nil
+        } catch let error as RPCError {
+            outcome = error
+        } catch is CancellationError {
+            outcome = RPCError(.cancelled, "the call was cancelled")
+        } catch {
+            // Internals stay in the log; the caller learns only that it failed.
+            context.logger.error("handler failed", metadata: ["error": "\(error)"])
+            outcome = RPCError(.internal, "internal error")
+        }
+        call.loop.execute { call.finish(outcome) }
+    }
+
+    /// Answers a call that never started with trailers only.
+    private func refuse(_ streamID: UInt32, _ error: RPCError) {
+        var trailers = Baton_Rpc_V1_Trailers()
+        trailers.status = error.status
+        write(RPCFrame(streamID: streamID, kind: .trailers, payload: ServerCall.encodeEnvelope(trailers)))
+        metrics.callFinished(path: "unrouted", code: error.code, duration: .zero)
+    }
+
+    // MARK: Called by calls
+
+    func callEnded(_ call: ServerCall, code: RPCError.Code) {
+        calls[call.streamID] = nil
+        metrics.callFinished(path: call.path, code: code, duration: .now - call.startedAt)
+        if calls.isEmpty {
+            if state == .draining {
+                close()
+            } else {
+                armIdleTimer()
+            }
+        }
+    }
+
+    func sendWindowUpdate(streamID: UInt32, messages: Int) {
+        var update = Baton_Rpc_V1_WindowUpdate()
+        update.messages = UInt32(messages)
+        write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: ServerCall.encodeEnvelope(update)))
+    }
+
+    /// Writes a frame and flushes once per event-loop turn, so replies produced together leave
+    /// in one system call.
+    func write(_ frame: RPCFrame) {
+        guard let context, state != .closed else { return }
+        context.write(wrapOutboundOut(.frame(frame)), promise: nil)
+        if !flushScheduled {
+            flushScheduled = true
+            context.eventLoop.assumeIsolated().execute {
+                self.flushScheduled = false
+                self.context?.flush()
+            }
+        }
+    }
+
+    // MARK: Connection lifecycle
+
+    /// Graceful shutdown: refuse new calls, let those in flight finish within the grace period.
+    func drain() {
+        guard state == .open || state == .awaitingPreface else { return }
+        sendGoAway(code: .unavailable, reason: "the server is shutting down")
+        state = .draining
+        if calls.isEmpty {
+            close()
+            return
+        }
+        graceTimer = context?.eventLoop.assumeIsolated().scheduleTask(
+            in: .nanoseconds(Int64(configuration.shutdownGracePeriod.components.seconds) * 1_000_000_000)
+        ) {
+            for call in self.calls.values {
+                call.finish(RPCError(.unavailable, "the server shut down before the call finished"))
+            }
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        logger.debug("protocol error; closing the connection", metadata: ["error": "\(error)"])
+        goAway(code: .invalidArgument, reason: "protocol error: \(error)")
+    }
+
+    /// Sends a GOAWAY saying why, then closes.
+    func goAway(code: RPCError.Code, reason: String) {
+        guard state != .closed else { return }
+        sendGoAway(code: code, reason: reason)
+        for call in calls.values { call.abandon(code: code) }
+        close()
+    }
+
+    private func sendGoAway(code: RPCError.Code, reason: String) {
+        var goAway = Baton_Rpc_V1_GoAway()
+        goAway.lastStreamID = lastStreamID
+        goAway.code = .init(rawValue: code.rawValue)
+        goAway.reason = reason
+        write(RPCFrame(streamID: 0, kind: .goAway, payload: ServerCall.encodeEnvelope(goAway)))
+    }
+
+    private func close() {
+        guard let context, state != .closed else { return }
+        state = .closed
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    private func armIdleTimer() {
+        guard let context else { return }
+        idleTimer?.cancel()
+        let timeout = configuration.idleTimeout
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(
+            in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        ) {
+            self.goAway(code: .ok, reason: "idle for \(timeout)")
+        }
+    }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Makes a socket path safe to bind: its folder private, a stale socket removed only after a
+/// connect probe shows nobody serves it, a live one refused.
+enum UnixSocketPreparation {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Creates the socket's folder if missing (0700, or 0750 for a group) and clears a stale socket.
+    static func prepare(path: String, group: UInt32?) throws {
+        guard path.utf8.count < 108 else {
+            throw Failure(description: "socket path \(path) is longer than the 107 bytes a Unix socket address holds")
+        }
+        try createFolder(of: path, group: group)
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw Failure(description: "\(path) exists and is not a socket; refusing to replace it")
+        }
+        if probe(path) {
+            throw Failure(description: "another server is already listening on \(path)")
+        }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw Failure(description: "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// True when a server accepts connections on `path`.
+    static func probe(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+
+    private static func createFolder(of path: String, group: UInt32?) throws {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let folder = String(path[..<slash])
+        var info = stat()
+        if stat(folder, &info) == 0 { return }
+        try createFolder(of: folder, group: nil)
+        let mode: mode_t = group == nil ? 0o700 : 0o750
+        guard mkdir(folder, mode) == 0 || errno == EEXIST else {
+            throw Failure(description: "cannot create \(folder): \(String(cString: strerror(errno)))")
+        }
+        // mkdir's mode is filtered by the umask; set it exactly.
+        chmod(folder, mode)
+        if let group { chown(folder, uid_t.max, group) }
+    }
+
+    /// Runs `bind` with a umask that creates the socket owner-only (or owner and group), so it
+    /// is never reachable with a wider mode, not even for the moment before a chmod.
+    static func withSocketUmask<Result>(group: UInt32?, _ bind: () async throws -> Result) async rethrows -> Result {
+        let previous = umask(group == nil ? 0o177 : 0o117)
+        defer { umask(previous) }
+        return try await bind()
+    }
+
+    /// Gives the socket to its group, when one is configured.
+    static func finish(path: String, group: UInt32?) {
+        if let group { chown(path, uid_t.max, group) }
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import BatonProtos
+import BatonRPC
+import BatonServer
+import Logging
+import NIOCore
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `batond`: Baton's server. Listens on a Unix socket and serves until SIGTERM or SIGINT, then
+/// drains: calls in flight finish within the grace period, the socket is removed.
+@main
+struct Batond: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batond",
+        abstract: "Serve Baton's chat-handoff API on a Unix socket.",
+        discussion: """
+            The socket defaults to $XDG_RUNTIME_DIR/baton/batond.sock (/run/baton/batond.sock as root), \
+            or $BATON_SOCKET when set. Its folder is created 0700 (0750 with --socket-group).
+            """
+    )
+
+    @Option(help: "The Unix socket to listen on (default: $BATON_SOCKET, else the runtime folder).")
+    var socket: String?
+
+    @Option(help: "A group (numeric gid) that may use the socket: folder 0750, socket 0660.")
+    var socketGroup: UInt32?
+
+    @Option(name: .customLong("allow-uid"), help: "A uid allowed to connect (repeatable). Default: batond's own uid.")
+    var allowedUIDs: [UInt32] = []
+
+    @Option(name: .customLong("allow-gid"), help: "A gid allowed to connect (repeatable).")
+    var allowedGIDs: [UInt32] = []
+
+    @Option(help: "The largest frame payload accepted, in bytes.")
+    var maxFrameSize = 4 << 20
+
+    @Option(help: "Connections served at once.")
+    var maxConnections = 256
+
+    @Option(help: "Calls in flight per connection.")
+    var maxCallsPerConnection = 100
+
+    @Option(help: "Seconds without a call before an idle connection is closed.")
+    var idleTimeout = 300
+
+    @Option(help: "Seconds a shutdown lets calls in flight finish.")
+    var gracePeriod = 10
+
+    @Option(help: "Event loop threads (default: one per core).")
+    var threads = System.coreCount
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Flag(help: "Also serve baton.test.v1.TestService (echo over all call kinds) for tests and benchmarks.")
+    var enableTestService = false
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "batond")
+
+        var configuration = RPCServerConfiguration(socketPath: socket ?? Self.defaultSocketPath())
+        configuration.socketGroup = socketGroup
+        configuration.allowedUIDs = Set(allowedUIDs)
+        configuration.allowedGIDs = Set(allowedGIDs)
+        configuration.maxFrameSize = maxFrameSize
+        configuration.maxConnections = maxConnections
+        configuration.maxConcurrentCallsPerConnection = maxCallsPerConnection
+        configuration.idleTimeout = .seconds(idleTimeout)
+        configuration.shutdownGracePeriod = .seconds(gracePeriod)
+        configuration.eventLoopThreads = threads
+
+        var services: [any RPCService] = [
+            HealthService(),
+            MetricsService {
+                var buffer: [UInt8] = []
+                registry.emit(into: &buffer)
+                return String(decoding: buffer, as: UTF8.self)
+            },
+        ]
+        if enableTestService { services.append(TestService()) }
+        let served = Set(services.flatMap(\.methods).map(\.path))
+        let schemas = BatonSchema.services.filter { service in
+            service.methods.contains { served.contains($0.path) }
+        }
+        services.append(ReflectionService(services: schemas + [Self.reflectionSchema]))
+
+        let server = RPCServer(configuration: configuration, services: services, logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            throw ValidationError("cannot listen on \(configuration.socketPath): \(error)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+
+    private static var reflectionSchema: ProtoServiceSchema {
+        BatonSchema.services.first { $0.name == "baton.rpc.v1.Reflection" }!
+    }
+
+    /// $BATON_SOCKET, else $XDG_RUNTIME_DIR/baton/batond.sock, else /run/baton/batond.sock as
+    /// root, else a per-user folder under /tmp.
+    static func defaultSocketPath() -> String {
+        let environment = ProcessInfoLite.environment
+        if let path = environment["BATON_SOCKET"], !path.isEmpty { return path }
+        if getuid() == 0 { return "/run/baton/batond.sock" }
+        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return "\(runtime)/baton/batond.sock" }
+        return "/tmp/baton-\(getuid())/batond.sock"
+    }
+}
+
+/// The environment without Foundation.
+enum ProcessInfoLite {
+    static var environment: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

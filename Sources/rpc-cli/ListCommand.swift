@@ -1,0 +1,43 @@
+import ArgumentParser
+import BatonProtos
+import BatonRPC
+
+/// `rpc-cli list`: the services and methods batond serves, from its reflection.
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the services batond serves, with their methods' streaming kinds and message types."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let client = try await connection.connect()
+        defer { Task { await client.close() } }
+        let response = try await CLIFailure.calling {
+            try await client.unary(
+                "/baton.rpc.v1.Reflection/ListServices",
+                Baton_Rpc_V1_ListServicesRequest(),
+                as: Baton_Rpc_V1_ListServicesResponse.self,
+                metadata: try connection.metadata,
+                timeout: connection.timeoutDuration
+            )
+        }
+        for service in response.services.sorted(by: { $0.fullName < $1.fullName }) {
+            print(service.fullName)
+            for method in service.methods {
+                print("  \(method.name) (\(kindName(method.streamingKind))): \(method.inputType) -> \(method.outputType)")
+            }
+        }
+    }
+
+    private func kindName(_ kind: Baton_Rpc_V1_StreamingKind) -> String {
+        switch kind {
+        case .unary: "unary"
+        case .serverStreaming: "server streaming"
+        case .clientStreaming: "client streaming"
+        case .bidiStreaming: "bidirectional streaming"
+        default: "unknown"
+        }
+    }
+}
