@@ -80,6 +80,23 @@ let package = Package(
             dependencies: ["BatonProtos", "CBatonCodecBaseline"],
             path: "tools/benchmarks/codec-benchmark"
         ),
+        .executableTarget(
+            name: "baton-rpc-benchmark",
+            dependencies: [
+                "BatonProtos",
+                "BatonRPC",
+                "BatonServer",
+                "CBatonRPCBaseline",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "tools/benchmarks/rpc-benchmark"
+        ),
+        // The floor of the RPC benchmark: a raw C ping-pong over a Unix socket.
+        .target(
+            name: "CBatonRPCBaseline",
+            path: "tools/benchmarks/rpc-baseline"
+        ),
         // The raw C side of the codec benchmark: protobuf-c pack/unpack with nothing around it.
         .target(
             name: "CBatonCodecBaseline",
@@ -94,6 +111,7 @@ let package = Package(
             name: "BatonRPCTests",
             dependencies: [
                 "BatonRPC",
+                "BatonServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -23,6 +23,10 @@ final class ClientCall: @unchecked Sendable {
     private(set) var outcome: Result<RPCMetadata, RPCError>?
     private var outcomeWaiters: [CheckedContinuation<RPCMetadata, any Error>] = []
     var deadlineTimer: Scheduled<Void>?
+    /// Set for unary calls: collects the one response and resumes once, at the end, so a unary
+    /// call costs one hop to the event loop and one back.
+    private var unaryWaiter: CheckedContinuation<(message: ByteBuffer, metadata: RPCMetadata), any Error>?
+    private var unaryResponse: ByteBuffer?
 
     init(streamID: UInt32, loop: any EventLoop, connection: ClientConnectionHandler, receiveWindow: Int, sendWindow: Int) {
         self.streamID = streamID
@@ -40,7 +44,9 @@ final class ClientCall: @unchecked Sendable {
 
     func receive(_ message: ByteBuffer) {
         guard outcome == nil else { return }
-        if let waiter = responseWaiter {
+        if unaryWaiter != nil {
+            if unaryResponse == nil { unaryResponse = message }
+        } else if let waiter = responseWaiter {
             responseWaiter = nil
             consumed()
             waiter.resume(returning: message)
@@ -77,6 +83,27 @@ final class ClientCall: @unchecked Sendable {
         }
         for waiter in outcomeWaiters { waiter.resume(with: result.mapError { $0 as any Error }) }
         outcomeWaiters.removeAll()
+        if let waiter = unaryWaiter {
+            unaryWaiter = nil
+            switch result {
+            case .success(let trailing):
+                if let response = unaryResponse {
+                    var metadata = initialMetadata ?? [:]
+                    metadata.append(contentsOf: trailing)
+                    waiter.resume(returning: (response, metadata))
+                } else {
+                    waiter.resume(throwing: RPCError(.internal, "the server ended a unary call without a response"))
+                }
+            case .failure(let error):
+                waiter.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Makes this a unary call: `waiter` gets the response and the metadata (headers, then
+    /// trailers) when the call ends, or its error.
+    func collectUnaryResponse(_ waiter: CheckedContinuation<(message: ByteBuffer, metadata: RPCMetadata), any Error>) {
+        unaryWaiter = waiter
     }
 
     // MARK: Caller side

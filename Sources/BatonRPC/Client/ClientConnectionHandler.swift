@@ -143,6 +143,25 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         return .success(call)
     }
 
+    /// A whole unary call in one event-loop turn: HEADERS, MESSAGE, CLOSE_SEND.
+    func startUnary(
+        headers: Baton_Rpc_V1_CallHeaders,
+        request: ByteBuffer,
+        timeout: Duration?,
+        waiter: CheckedContinuation<(message: ByteBuffer, metadata: RPCMetadata), any Error>
+    ) -> ClientCall? {
+        switch open(headers: headers, timeout: timeout) {
+        case .failure(let error):
+            waiter.resume(throwing: error)
+            return nil
+        case .success(let call):
+            call.collectUnaryResponse(waiter)
+            write(RPCFrame(streamID: call.streamID, kind: .message, payload: request))
+            write(RPCFrame(streamID: call.streamID, kind: .closeSend))
+            return call
+        }
+    }
+
     func callEnded(_ streamID: UInt32) {
         calls[streamID] = nil
     }

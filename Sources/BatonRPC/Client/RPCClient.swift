@@ -14,6 +14,7 @@ public final class RPCClient: Sendable {
     private init(channel: any Channel, handler: ClientConnectionHandler) {
         self.channel = channel
         self.handler = handler
+        self.executor = EventLoopTaskExecutor(loop: channel.eventLoop)
     }
 
     /// Connects to the server listening on `socketPath`.
@@ -43,6 +44,11 @@ public final class RPCClient: Sendable {
         return RPCClient(channel: channel, handler: handler)
     }
 
+    /// Runs tasks on this connection's event loop. Callers that make many calls in a row can run
+    /// there (`withTaskExecutorPreference(client.taskExecutor)`) to skip a thread hop per call.
+    public var taskExecutor: any TaskExecutor { executor }
+    private let executor: EventLoopTaskExecutor
+
     /// Closes the connection; calls in flight fail with UNAVAILABLE.
     public func close() async {
         try? await channel.close()
@@ -59,44 +65,49 @@ public final class RPCClient: Sendable {
 
     /// Opens a call of any kind over raw message bytes.
     public func makeCall(path: String, metadata: RPCMetadata = [:], timeout: Duration? = nil) async throws -> RPCClientCall {
-        let headers = {
-            var headers = Baton_Rpc_V1_CallHeaders()
-            headers.method = path
-            headers.metadata = metadata.wire
-            if let timeout {
-                let micros = timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000
-                headers.timeoutMicros = UInt64(max(1, micros))
-            }
-            return headers
-        }()
-        let loop = channel.eventLoop
+        let headers = Self.callHeaders(path: path, metadata: metadata, timeout: timeout)
         let handler = self.handler
-        let call = try await loop.submit { handler.open(headers: headers, timeout: timeout) }.get().get()
+        let call = try await channel.eventLoop.submit { handler.open(headers: headers, timeout: timeout) }.get().get()
         return RPCClientCall(call: call)
     }
 
-    /// A unary call over raw bytes: the response message and the response metadata.
+    /// A unary call over raw bytes: the response message and the response metadata (headers'
+    /// entries, then trailers').
     public func unary(
         path: String,
         request: ByteBuffer,
         metadata: RPCMetadata = [:],
         timeout: Duration? = nil
     ) async throws -> (message: ByteBuffer, metadata: RPCMetadata) {
-        let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
+        let headers = Self.callHeaders(path: path, metadata: metadata, timeout: timeout)
+        let handler = self.handler
+        let loop = channel.eventLoop
+        let started = StartedCall()
         return try await withTaskCancellationHandler {
-            try await call.send(request)
-            call.closeSend()
-            var response: ByteBuffer?
-            for try await message in call.responses where response == nil {
-                response = message
+            try await withCheckedThrowingContinuation { continuation in
+                let start: @Sendable () -> Void = {
+                    started.call = handler.startUnary(headers: headers, request: request, timeout: timeout, waiter: continuation)
+                    if started.cancelled { started.call?.cancel() }
+                }
+                if loop.inEventLoop { start() } else { loop.execute(start) }
             }
-            guard let response else {
-                throw RPCError(.internal, "the server ended a unary call without a response")
-            }
-            return (response, try await call.initialMetadata ?? [:])
         } onCancel: {
-            call.cancel()
+            loop.execute {
+                started.cancelled = true
+                started.call?.cancel()
+            }
         }
+    }
+
+    private static func callHeaders(path: String, metadata: RPCMetadata, timeout: Duration?) -> Baton_Rpc_V1_CallHeaders {
+        var headers = Baton_Rpc_V1_CallHeaders()
+        headers.method = path
+        headers.metadata = metadata.wire
+        if let timeout {
+            let micros = timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000
+            headers.timeoutMicros = UInt64(max(1, micros))
+        }
+        return headers
     }
 
     // MARK: Typed calls
@@ -147,6 +158,12 @@ public final class RPCClient: Sendable {
             call.cancel()
         }
     }
+}
+
+/// The call a unary request started, once the event loop opened it; touched only on that loop.
+private final class StartedCall: @unchecked Sendable {
+    var call: ClientCall?
+    var cancelled = false
 }
 
 /// An open call over raw message bytes, of any streaming kind.

@@ -23,6 +23,9 @@ public struct RPCMetadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, S
     /// Appends a binary value (the key should end in `-bin`).
     public mutating func add(_ key: String, bytes: [UInt8]) { entries.append((key.lowercased(), .binary(bytes))) }
 
+    /// Appends every entry of `other`.
+    public mutating func append(contentsOf other: RPCMetadata) { entries += other.entries }
+
     /// The first text value of `key`.
     public subscript(key: String) -> String? {
         let key = key.lowercased()

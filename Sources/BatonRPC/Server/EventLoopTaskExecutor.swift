@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Runs call handlers' tasks on their connection's event loop.
+/// Runs tasks on an event loop: call handlers on their connection's, or a client's callers on
+/// its connection's.
 ///
 /// A handler that never awaits anything slower answers without leaving the thread that read
 /// its request: each hop between the event loop and Swift's global pool costs about as much as
