@@ -83,8 +83,9 @@ struct Batond: AsyncParsableCommand {
         configuration.shutdownGracePeriod = .seconds(gracePeriod)
         configuration.eventLoopThreads = threads
 
+        let health = HealthService()
         var services: [any RPCService] = [
-            HealthService(),
+            health,
             MetricsService {
                 var buffer: [UInt8] = []
                 registry.emit(into: &buffer)
@@ -97,6 +98,7 @@ struct Batond: AsyncParsableCommand {
             service.methods.contains { served.contains($0.path) }
         }
         services.append(ReflectionService(services: schemas + [Self.reflectionSchema]))
+        for schema in schemas + [Self.reflectionSchema] { health.setStatus(.serving, for: schema.name) }
 
         let server = RPCServer(configuration: configuration, services: services, logger: logger)
         do {

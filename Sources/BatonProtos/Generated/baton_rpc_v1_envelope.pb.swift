@@ -178,10 +178,10 @@ public struct Baton_Rpc_V1_Settings: ProtoMessage {
     /// the limit fails at once with RESOURCE_EXHAUSTED.
     public var maxConcurrentCalls: UInt32 = 0
     /// Flow control: how many messages the peer may send on each call before waiting for a
-    /// WindowUpdate from the sender. 0: no per-call flow control.
+    /// WindowUpdate from the sender. 0: the default, 64.
     public var initialWindowMessages: UInt32 = 0
-    /// The sender closes the connection after this many milliseconds without any open call or
-    /// frame. 0: no idle timeout.
+    /// The sender closes the connection after this many milliseconds without an open call (frames
+    /// such as PING do not count). 0: no idle timeout.
     public var idleTimeoutMillis: UInt32 = 0
     /// Free-text name and version of the sending software, e.g. "batond/0.1.0", for logs.
     public var agent: String = ""
@@ -227,14 +227,17 @@ public struct Baton_Rpc_V1_WindowUpdate: ProtoMessage {
     }
 }
 
-/// Sent before closing a connection, or to start a graceful drain: calls with stream ids up to
-/// `last_stream_id` run to completion; later ones were not processed and may be retried
-/// elsewhere.
+/// Sent before closing a connection, or to start a graceful drain. On a drain (code UNAVAILABLE)
+/// calls with stream ids up to `last_stream_id` run to completion; on any other code the
+/// connection closes and calls in flight end without trailers. Calls above `last_stream_id` were
+/// not processed and may be retried elsewhere.
 public struct Baton_Rpc_V1_GoAway: ProtoMessage {
     /// The highest stream id the sender processed or is processing.
     public var lastStreamID: UInt32 = 0
-    /// OK for a normal drain (shutdown, idle timeout); INVALID_ARGUMENT for a protocol violation;
-    /// RESOURCE_EXHAUSTED for a limit; UNAVAILABLE when the server is going away.
+    /// UNAVAILABLE when the server shuts down (drain); OK after an idle timeout; INVALID_ARGUMENT
+    /// for a protocol violation; FAILED_PRECONDITION for an unsupported protocol version;
+    /// PERMISSION_DENIED for a peer whose uid/gid is not allowed; RESOURCE_EXHAUSTED when the
+    /// server has too many connections.
     public var code: Baton_Rpc_V1_StatusCode = .ok
     /// Why, in English, for logs, e.g. "frame of 9000000 bytes exceeds max_frame_bytes 4194304".
     public var reason: String = ""

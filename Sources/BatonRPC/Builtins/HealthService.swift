@@ -10,6 +10,7 @@ public final class HealthService: RPCService, Sendable {
         var statuses: [String: Status] = ["": .serving]
         var watchers: [Int: AsyncStream<Void>.Continuation] = [:]
         var nextWatcher = 0
+        var shuttingDown = false
     }
 
     private let state = Mutex(State())
@@ -24,6 +25,19 @@ public final class HealthService: RPCService, Sendable {
         }
         for watcher in watchers { watcher.yield() }
     }
+
+    /// Marks everything NOT_SERVING for a shutdown; watchers get that status, then their
+    /// streams end, so they do not hold the drain open.
+    func beginShutdown() {
+        let watchers = state.withLock { state in
+            state.shuttingDown = true
+            for service in state.statuses.keys { state.statuses[service] = .notServing }
+            return Array(state.watchers.values)
+        }
+        for watcher in watchers { watcher.yield() }
+    }
+
+    private var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     private func status(of service: String) -> Status? {
         state.withLock { $0.statuses[service] }
@@ -58,6 +72,7 @@ public final class HealthService: RPCService, Sendable {
                     var response = Baton_Rpc_V1_HealthCheckResponse()
                     response.status = current
                     try await writer.send(response)
+                    if self.isShuttingDown { return }
                 }
                 throw CancellationError()
             },

@@ -15,7 +15,7 @@ public struct MetricsService: RPCService {
             .unary("/baton.rpc.v1.Metrics/Scrape") { (_: Baton_Rpc_V1_ScrapeRequest, _) -> Baton_Rpc_V1_ScrapeResponse in
                 var response = Baton_Rpc_V1_ScrapeResponse()
                 response.text = scrape()
-                response.contentType = "text/plain; version=0.0.4"
+                response.contentType = "text/plain; version=0.0.4; charset=utf-8"
                 return response
             }
         ]

@@ -8,7 +8,7 @@ public struct ReflectionService: RPCService {
 
     /// Describes `services` (the schema entries of what the server serves).
     public init(services: [ProtoServiceSchema]) {
-        self.services = services
+        self.services = services.sorted { $0.name < $1.name }
     }
 
     public var methods: [RPCMethodHandler] {

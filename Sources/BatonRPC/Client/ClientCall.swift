@@ -162,6 +162,10 @@ final class ClientCall: @unchecked Sendable {
     private func sendWhenAllowed(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
         if let outcome {
             continuation.resume(throwing: outcome.failure ?? RPCError(.failedPrecondition, "the call already ended"))
+        } else if let limit = connection?.serverMaxFrameSize, message.readableBytes > limit {
+            continuation.resume(
+                throwing: RPCError(.resourceExhausted, "a request of \(message.readableBytes) bytes exceeds the server's limit of \(limit) bytes")
+            )
         } else if sendCredit > 0 {
             sendCredit -= 1
             connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))

@@ -17,6 +17,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var flushScheduled = false
     /// Messages we may send per call before the server grants more (its SETTINGS).
     private var sendWindow = 64
+    /// The largest MESSAGE payload the server accepts (its SETTINGS).
+    private(set) var serverMaxFrameSize = 4 << 20
     let receiveWindow: Int
     private var pendingPings: [UInt64: EventLoopPromise<Void>] = [:]
 
@@ -95,6 +97,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .settings:
             guard let settings: Baton_Rpc_V1_Settings = decodeEnvelope(frame) else { return }
             if settings.initialWindowMessages > 0 { sendWindow = Int(settings.initialWindowMessages) }
+            if settings.maxFrameBytes > 0 { serverMaxFrameSize = Int(settings.maxFrameBytes) }
         case .ping:
             if frame.flags & RPCFrame.ackFlag != 0 {
                 var payload = frame.payload
@@ -129,13 +132,15 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func open(headers: Baton_Rpc_V1_CallHeaders, timeout: Duration?) -> Result<ClientCall, RPCError> {
         if let refusal { return .failure(refusal) }
         guard let context else { return .failure(RPCError(.unavailable, "the connection to the server closed")) }
+        guard nextStreamID < UInt32.max else {
+            return .failure(RPCError(.unavailable, "this connection has used all its stream ids; connect again"))
+        }
         let id = nextStreamID
         nextStreamID += 1
         let call = ClientCall(streamID: id, loop: context.eventLoop, connection: self, receiveWindow: receiveWindow, sendWindow: sendWindow)
         calls[id] = call
         if let timeout {
-            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            call.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            call.deadlineTimer = context.eventLoop.scheduleTask(in: TimeAmount(clamping: timeout)) {
                 call.cancel(RPCError(.deadlineExceeded, "no answer within the \(timeout) timeout"))
             }
         }
@@ -156,6 +161,10 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             return nil
         case .success(let call):
             call.collectUnaryResponse(waiter)
+            if request.readableBytes > serverMaxFrameSize {
+                call.cancel(RPCError(.resourceExhausted, "a request of \(request.readableBytes) bytes exceeds the server's limit of \(serverMaxFrameSize) bytes"))
+                return call
+            }
             write(RPCFrame(streamID: call.streamID, kind: .message, payload: request))
             write(RPCFrame(streamID: call.streamID, kind: .closeSend))
             return call

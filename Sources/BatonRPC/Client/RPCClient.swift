@@ -104,8 +104,7 @@ public final class RPCClient: Sendable {
         headers.method = path
         headers.metadata = metadata.wire
         if let timeout {
-            let micros = timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000
-            headers.timeoutMicros = UInt64(max(1, micros))
+            headers.timeoutMicros = UInt64(min(Double(UInt64.max), max(1, timeout / .microseconds(1))))
         }
         return headers
     }

@@ -70,15 +70,38 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code.name): \(message)" }
 
+    /// The wire status. The message is capped at 4096 bytes of UTF-8 (it may echo client input,
+    /// e.g. an unknown method name) and U+0000, which protobuf-c strings cannot carry, becomes
+    /// U+FFFD, so trailers always encode.
     var status: Baton_Rpc_V1_Status {
         var status = Baton_Rpc_V1_Status()
         status.code = .init(rawValue: code.rawValue)
-        status.message = message
+        status.message = RPCError.wireSafe(message, maxBytes: 4096)
         status.details = details
         return status
     }
 
+    /// `text` without U+0000 and cut to at most `maxBytes` of UTF-8 on a character boundary.
+    static func wireSafe(_ text: String, maxBytes: Int = .max) -> String {
+        var safe = text.contains("\u{0}") ? text.replacingNUL() : text
+        if safe.utf8.count > maxBytes {
+            var cut = ""
+            for character in safe {
+                if cut.utf8.count + String(character).utf8.count > maxBytes - 3 { break }
+                cut.append(character)
+            }
+            safe = cut + "..."
+        }
+        return safe
+    }
+
     init(status: Baton_Rpc_V1_Status, metadata: RPCMetadata) {
         self.init(Code(rawValue: status.code.rawValue), status.message, details: status.details, metadata: metadata)
+    }
+}
+
+extension String {
+    fileprivate func replacingNUL() -> String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }))
     }
 }

@@ -23,6 +23,28 @@ public struct RPCMetadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, S
     /// Appends a binary value (the key should end in `-bin`).
     public mutating func add(_ key: String, bytes: [UInt8]) { entries.append((key.lowercased(), .binary(bytes))) }
 
+    /// Why these entries are not valid call metadata, or nil: keys are 1-256 bytes of lower-case
+    /// letters, digits, `-`, `_` and `.`; `-bin` keys carry bytes and the others text.
+    static func validationFailure(_ wire: [Baton_Rpc_V1_MetadataEntry]) -> String? {
+        for entry in wire {
+            let key = entry.key
+            guard !key.isEmpty, key.utf8.count <= 256,
+                key.utf8.allSatisfy({ ("a"..."z").contains(Character(Unicode.Scalar($0))) || ("0"..."9").contains(Character(Unicode.Scalar($0))) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
+            else {
+                return "metadata key \"\(RPCError.wireSafe(key, maxBytes: 64))\" is not 1-256 bytes of a-z, 0-9, '-', '_', '.'"
+            }
+            switch entry.value {
+            case .binary? where !key.hasSuffix("-bin"):
+                return "metadata key \(key) carries bytes; binary keys must end in -bin"
+            case .text? where key.hasSuffix("-bin"):
+                return "metadata key \(key) ends in -bin but carries text"
+            default:
+                break
+            }
+        }
+        return nil
+    }
+
     /// Appends every entry of `other`.
     public mutating func append(contentsOf other: RPCMetadata) { entries += other.entries }
 
@@ -65,7 +87,7 @@ public struct RPCMetadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, S
             var wire = Baton_Rpc_V1_MetadataEntry()
             wire.key = entry.key
             switch entry.value {
-            case .text(let text): wire.value = .text(text)
+            case .text(let text): wire.value = .text(RPCError.wireSafe(text))
             case .binary(let bytes): wire.value = .binary(bytes)
             }
             return wire

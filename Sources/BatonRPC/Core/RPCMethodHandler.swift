@@ -133,8 +133,16 @@ func encodeMessage<Message: ProtoMessage>(_ message: Message) throws -> ByteBuff
     do {
         return ByteBuffer(bytes: try message.serializedBytes())
     } catch {
-        throw RPCError(.internal, "the response could not be encoded: \(error)")
+        // The caller learns only that it failed; the handler's logger has the details.
+        throw EncodingFailure(underlying: error)
     }
+}
+
+/// A response that protobuf-c cannot encode (a string holding U+0000): a handler bug, reported
+/// to the caller as INTERNAL and logged with the details.
+struct EncodingFailure: Error, CustomStringConvertible {
+    var underlying: any Error
+    var description: String { "the response could not be encoded: \(underlying)" }
 }
 
 func decodeMessage<Message: ProtoMessage>(_ buffer: ByteBuffer, as type: Message.Type = Message.self) throws -> Message {

@@ -17,6 +17,7 @@ public final class RPCServer: Service, Sendable {
     private enum State {
         case idle
         case listening(listener: any Channel, group: MultiThreadedEventLoopGroup)
+        case draining(listener: any Channel, group: MultiThreadedEventLoopGroup)
         case stopped
     }
 
@@ -27,6 +28,7 @@ public final class RPCServer: Service, Sendable {
 
     public let configuration: RPCServerConfiguration
     private let router: RPCRouter
+    private let health: HealthService?
     private let logger: Logger
     private let metrics = RPCServerMetrics()
     private let state = Mutex(State.idle)
@@ -36,6 +38,7 @@ public final class RPCServer: Service, Sendable {
     public init(configuration: RPCServerConfiguration, services: [any RPCService], logger: Logger) {
         self.configuration = configuration
         self.router = RPCRouter(services: services)
+        self.health = services.lazy.compactMap { $0 as? HealthService }.first
         self.logger = logger
     }
 
@@ -50,6 +53,8 @@ public final class RPCServer: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            // A client that shuts down its sending side still gets the answers to its calls.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 self.initializeConnection(channel)
             }
@@ -86,8 +91,16 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func beginShutdown() {
-        guard case .listening(let listener, _) = state.withLock({ $0 }) else { return }
+        // Draining is set before the connections are listed: one that registers later sees it
+        // and drains itself (see `serve`).
+        let listener: (any Channel)? = state.withLock { state in
+            guard case .listening(let listener, let group) = state else { return nil }
+            state = .draining(listener: listener, group: group)
+            return listener
+        }
+        guard let listener else { return }
         logger.info("draining", metadata: ["connections": "\(connections.withLock { $0.count })"])
+        health?.beginShutdown()
         listener.close(promise: nil)
         for connection in connections.withLock({ Array($0.values) }) {
             connection.channel.eventLoop.execute { connection.handler.drain() }
@@ -95,8 +108,12 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func finishShutdown() async {
-        guard case .listening(let listener, let group) = state.withLock({ $0 }) else { return }
-        state.withLock { $0 = .stopped }
+        let stopping: (any Channel, MultiThreadedEventLoopGroup)? = state.withLock { state in
+            guard case .draining(let listener, let group) = state else { return nil }
+            state = .stopped
+            return (listener, group)
+        }
+        guard let (listener, group) = stopping else { return }
         try? await listener.closeFuture.get()
         for connection in connections.withLock({ Array($0.values) }) {
             try? await connection.channel.closeFuture.get()
@@ -137,8 +154,11 @@ public final class RPCServer: Service, Sendable {
             metrics: metrics,
             onClose: { [weak self] in _ = self?.connections.withLock { $0.removeValue(forKey: id) } }
         )
-        connections.withLock { $0[id] = Connection(channel: channel, handler: handler) }
-        if case .stopped = state.withLock({ $0 }) {
+        let accepting = connections.withLock { connections in
+            connections[id] = Connection(channel: channel, handler: handler)
+            return state.withLock { if case .listening = $0 { true } else { false } }
+        }
+        if !accepting {
             channel.eventLoop.execute { handler.drain() }
         }
         return channel.eventLoop.makeCompletedFuture {

@@ -10,7 +10,12 @@ final class ServerCall: @unchecked Sendable {
     let streamID: UInt32
     let loop: any EventLoop
     let path: String
+    /// Unary and server-streaming calls take exactly one request message.
+    let takesOneRequest: Bool
+    /// The largest MESSAGE payload the client accepts (its SETTINGS).
+    let clientMaxFrameSize: Int
     let startedAt: ContinuousClock.Instant
+    private var requestsReceived = 0
     private weak var connection: ServerConnectionHandler?
 
     private var requests = CircularBuffer<ByteBuffer>()
@@ -35,14 +40,17 @@ final class ServerCall: @unchecked Sendable {
 
     init(
         streamID: UInt32,
-        path: String,
+        method: RPCMethodHandler,
         connection: ServerConnectionHandler,
         loop: any EventLoop,
         receiveWindow: Int,
-        sendWindow: Int
+        sendWindow: Int,
+        clientMaxFrameSize: Int
     ) {
         self.streamID = streamID
-        self.path = path
+        self.path = method.path
+        self.takesOneRequest = method.kind == .unary || method.kind == .serverStreaming
+        self.clientMaxFrameSize = clientMaxFrameSize
         self.connection = connection
         self.loop = loop
         self.receiveWindow = receiveWindow
@@ -53,12 +61,24 @@ final class ServerCall: @unchecked Sendable {
 
     // MARK: Frames from the client (on the loop)
 
-    /// A request message arrived. Returns false when the client broke flow control.
-    func receive(_ message: ByteBuffer) -> Bool {
+    /// A request message arrived; a message the call cannot take fails the call.
+    func receive(_ message: ByteBuffer) {
         loop.preconditionInEventLoop()
-        guard !isFinished else { return true }
+        guard !isFinished else { return }
+        requestsReceived += 1
         clientCredit -= 1
-        guard clientCredit >= 0 else { return false }
+        if clientCredit < 0 {
+            finish(RPCError(.resourceExhausted, "the client sent more messages than its window allows"))
+            return
+        }
+        if requestsClosed {
+            finish(RPCError(.invalidArgument, "a request message arrived after CLOSE_SEND"))
+            return
+        }
+        if takesOneRequest && requestsReceived > 1 {
+            finish(RPCError(.invalidArgument, "\(path) takes exactly one request message"))
+            return
+        }
         if let waiter = requestWaiter {
             requestWaiter = nil
             consumed()
@@ -66,7 +86,6 @@ final class ServerCall: @unchecked Sendable {
         } else {
             requests.append(message)
         }
-        return true
     }
 
     /// The client will send no more request messages.
@@ -174,6 +193,12 @@ final class ServerCall: @unchecked Sendable {
     private func trySend(_ message: ByteBuffer) throws -> Bool {
         if let failure { throw failure }
         guard !isFinished else { throw CancellationError() }
+        guard message.readableBytes <= clientMaxFrameSize else {
+            throw RPCError(
+                .resourceExhausted,
+                "a response of \(message.readableBytes) bytes exceeds the client's limit of \(clientMaxFrameSize) bytes"
+            )
+        }
         guard sendCredit > 0 else { return false }
         sendCredit -= 1
         sendHeadersIfNeeded()
@@ -207,6 +232,7 @@ final class ServerCall: @unchecked Sendable {
     func finish(_ error: RPCError?) {
         loop.preconditionInEventLoop()
         guard !isFinished else { return }
+        if !initialMetadata.entries.isEmpty { sendHeadersIfNeeded() }
         isFinished = true
         var trailers = Baton_Rpc_V1_Trailers()
         trailers.status = (error ?? RPCError(.ok, "")).status

@@ -32,6 +32,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var lastStreamID: UInt32 = 0
     /// Messages we may send per call before the client grants more (its SETTINGS may lower it).
     private var sendWindow = 64
+    /// The largest MESSAGE payload the client accepts (its SETTINGS may say).
+    private var clientMaxFrameSize = 4 << 20
+    /// The client half-closed its side: no new calls; close once the open ones finish.
+    private var inputClosed = false
     private var flushScheduled = false
     private var idleTimer: Scheduled<Void>?
     private var graceTimer: Scheduled<Void>?
@@ -66,7 +70,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         settings.maxFrameBytes = UInt32(configuration.maxFrameSize)
         settings.maxConcurrentCalls = UInt32(configuration.maxConcurrentCallsPerConnection)
         settings.initialWindowMessages = UInt32(configuration.receiveWindow)
-        settings.idleTimeoutMillis = UInt32(clamping: configuration.idleTimeout.components.seconds * 1000)
+        settings.idleTimeoutMillis = UInt32(min(Double(UInt32.max), max(0, configuration.idleTimeout / .milliseconds(1))))
         settings.agent = "batond/1"
         write(RPCFrame(streamID: 0, kind: .settings, payload: ServerCall.encodeEnvelope(settings)))
         armIdleTimer()
@@ -81,6 +85,16 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         graceTimer?.cancel()
         onClose()
         context.fireChannelInactive()
+    }
+
+    /// The client shut down its sending side: it opens no more calls, but still reads the
+    /// answers to those in flight; close once they are done.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed = event as? ChannelEvent {
+            inputClosed = true
+            if calls.isEmpty { close() }
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -120,16 +134,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .headers:
             try openCall(frame)
         case .message:
-            guard let call = try existingCall(frame) else { return }
-            if !call.receive(frame.payload) {
-                call.finish(RPCError(.resourceExhausted, "the client sent more messages than its window allows"))
-            }
+            try existingCall(frame)?.receive(frame.payload)
         case .closeSend:
             try existingCall(frame)?.receiveCloseSend()
         case .cancel:
             try existingCall(frame)?.abandon(code: .cancelled)
         case .windowUpdate:
             let update: Baton_Rpc_V1_WindowUpdate = try decodeEnvelope(frame)
+            guard update.messages > 0 else { throw RPCProtocolError("WINDOW_UPDATE granting 0 messages") }
             try existingCall(frame)?.grant(Int(update.messages))
         case .ping:
             guard frame.payload.readableBytes == 8 else {
@@ -141,6 +153,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .settings:
             let settings: Baton_Rpc_V1_Settings = try decodeEnvelope(frame)
             if settings.initialWindowMessages > 0 { sendWindow = Int(settings.initialWindowMessages) }
+            if settings.maxFrameBytes > 0 { clientMaxFrameSize = Int(settings.maxFrameBytes) }
         case .goAway:
             break  // the client opens no more calls; those in flight finish as usual
         default:  // TRAILERS
@@ -180,6 +193,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             refuse(frame.streamID, RPCError(.unavailable, "the server is shutting down; call another instance or retry"))
             return
         }
+        if let problem = RPCMetadata.validationFailure(headers.metadata) {
+            refuse(frame.streamID, RPCError(.invalidArgument, problem))
+            return
+        }
         guard calls.count < configuration.maxConcurrentCallsPerConnection else {
             refuse(
                 frame.streamID,
@@ -196,11 +213,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         let loop = context!.eventLoop
         let call = ServerCall(
             streamID: frame.streamID,
-            path: method.path,
+            method: method,
             connection: self,
             loop: loop,
             receiveWindow: configuration.receiveWindow,
-            sendWindow: sendWindow
+            sendWindow: sendWindow,
+            clientMaxFrameSize: clientMaxFrameSize
         )
         calls[frame.streamID] = call
         metrics.callStarted()
@@ -208,7 +226,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         if headers.timeoutMicros > 0 {
             let timeout = Duration.microseconds(Int64(clamping: headers.timeoutMicros))
             deadline = .now + timeout
-            call.deadlineTimer = loop.scheduleTask(in: .microseconds(Int64(clamping: headers.timeoutMicros))) {
+            call.deadlineTimer = loop.scheduleTask(in: TimeAmount(clamping: timeout)) {
                 call.finish(RPCError(.deadlineExceeded, "the call did not finish within its \(timeout) deadline"))
             }
         }
@@ -236,12 +254,19 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             outcome = error
         } catch is CancellationError {
             outcome = RPCError(.cancelled, "the call was cancelled")
+        } catch let failure as EncodingFailure {
+            context.logger.error("handler response failed to encode", metadata: ["error": "\(failure)"])
+            outcome = RPCError(.internal, "internal error")
         } catch {
             // Internals stay in the log; the caller learns only that it failed.
             context.logger.error("handler failed", metadata: ["error": "\(error)"])
             outcome = RPCError(.internal, "internal error")
         }
-        call.loop.execute { call.finish(outcome) }
+        if call.loop.inEventLoop {
+            call.finish(outcome)
+        } else {
+            call.loop.execute { call.finish(outcome) }
+        }
     }
 
     /// Answers a call that never started with trailers only.
@@ -258,7 +283,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         calls[call.streamID] = nil
         metrics.callFinished(path: call.path, code: code, duration: .now - call.startedAt)
         if calls.isEmpty {
-            if state == .draining {
+            if state == .draining || inputClosed {
                 close()
             } else {
                 armIdleTimer()
@@ -298,7 +323,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             return
         }
         graceTimer = context?.eventLoop.assumeIsolated().scheduleTask(
-            in: .nanoseconds(Int64(configuration.shutdownGracePeriod.components.seconds) * 1_000_000_000)
+            in: TimeAmount(clamping: configuration.shutdownGracePeriod)
         ) {
             for call in self.calls.values {
                 call.finish(RPCError(.unavailable, "the server shut down before the call finished"))
@@ -338,9 +363,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         guard let context else { return }
         idleTimer?.cancel()
         let timeout = configuration.idleTimeout
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(
-            in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        ) {
+        guard timeout > .zero else { return }  // 0 turns the idle timeout off
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(clamping: timeout)) {
             self.goAway(code: .ok, reason: "idle for \(timeout)")
         }
     }

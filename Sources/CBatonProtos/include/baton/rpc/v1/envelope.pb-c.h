@@ -278,12 +278,12 @@ struct  Baton__Rpc__V1__Settings
   uint32_t max_concurrent_calls;
   /*
    * Flow control: how many messages the peer may send on each call before waiting for a
-   * WindowUpdate from the sender. 0: no per-call flow control.
+   * WindowUpdate from the sender. 0: the default, 64.
    */
   uint32_t initial_window_messages;
   /*
-   * The sender closes the connection after this many milliseconds without any open call or
-   * frame. 0: no idle timeout.
+   * The sender closes the connection after this many milliseconds without an open call (frames
+   * such as PING do not count). 0: no idle timeout.
    */
   uint32_t idle_timeout_millis;
   /*
@@ -313,9 +313,10 @@ struct  Baton__Rpc__V1__WindowUpdate
 
 
 /*
- * Sent before closing a connection, or to start a graceful drain: calls with stream ids up to
- * `last_stream_id` run to completion; later ones were not processed and may be retried
- * elsewhere.
+ * Sent before closing a connection, or to start a graceful drain. On a drain (code UNAVAILABLE)
+ * calls with stream ids up to `last_stream_id` run to completion; on any other code the
+ * connection closes and calls in flight end without trailers. Calls above `last_stream_id` were
+ * not processed and may be retried elsewhere.
  */
 struct  Baton__Rpc__V1__GoAway
 {
@@ -325,8 +326,10 @@ struct  Baton__Rpc__V1__GoAway
    */
   uint32_t last_stream_id;
   /*
-   * OK for a normal drain (shutdown, idle timeout); INVALID_ARGUMENT for a protocol violation;
-   * RESOURCE_EXHAUSTED for a limit; UNAVAILABLE when the server is going away.
+   * UNAVAILABLE when the server shuts down (drain); OK after an idle timeout; INVALID_ARGUMENT
+   * for a protocol violation; FAILED_PRECONDITION for an unsupported protocol version;
+   * PERMISSION_DENIED for a peer whose uid/gid is not allowed; RESOURCE_EXHAUSTED when the
+   * server has too many connections.
    */
   Baton__Rpc__V1__StatusCode code;
   /*
