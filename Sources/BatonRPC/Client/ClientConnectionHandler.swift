@@ -10,11 +10,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     typealias OutboundOut = RPCOutbound
 
     private var context: ChannelHandlerContext?
+    private var writer: FrameWriter?
     private var calls: [UInt32: ClientCall] = [:]
     private var nextStreamID: UInt32 = 1
     /// Why no new call can start (GOAWAY received or connection closed), once that happens.
     private var refusal: RPCError?
-    private var flushScheduled = false
     /// Messages we may send per call before the server grants more (its SETTINGS).
     private var sendWindow = 64
     /// The largest MESSAGE payload the server accepts (its SETTINGS).
@@ -28,6 +28,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.writer = FrameWriter(context: context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -42,6 +43,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelInactive(context: ChannelHandlerContext) {
         fail(refusal ?? RPCError(.unavailable, "the connection to the server closed"))
         self.context = nil
+        self.writer = nil
         context.fireChannelInactive()
     }
 
@@ -193,21 +195,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         write(RPCFrame(streamID: 0, kind: .ping, payload: payload))
     }
 
-    /// Writes a frame and flushes once per event-loop turn.
     func write(_ frame: RPCFrame) {
-        guard let context else { return }
-        context.write(wrapOutboundOut(.frame(frame)), promise: nil)
-        if !flushScheduled {
-            flushScheduled = true
-            context.eventLoop.assumeIsolated().execute {
-                self.flushScheduled = false
-                self.context?.flush()
-            }
-        }
+        writer?.write(frame)
     }
-}
-
-func encodeEnvelope<Message: ProtoMessage>(_ message: Message) -> ByteBuffer {
-    // Envelope messages hold only what the runtime put in them; they always encode.
-    ByteBuffer(bytes: (try? message.serializedBytes()) ?? [])
 }

@@ -225,7 +225,7 @@ final class RefusingHandler: ChannelInboundHandler, Sendable {
         goAway.code = .init(rawValue: code.rawValue)
         goAway.reason = reason
         context.write(wrapOutboundOut(.preface), promise: nil)
-        let frame = RPCFrame(streamID: 0, kind: .goAway, payload: ServerCall.encodeEnvelope(goAway))
+        let frame = RPCFrame(streamID: 0, kind: .goAway, payload: encodeEnvelope(goAway))
         context.writeAndFlush(wrapOutboundOut(.frame(frame)), promise: nil)
         context.close(promise: nil)
     }

@@ -211,7 +211,7 @@ final class ServerCall: @unchecked Sendable {
         sentHeaders = true
         var headers = Baton_Rpc_V1_ResponseHeaders()
         headers.metadata = initialMetadata.wire
-        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: Self.encodeEnvelope(headers)))
+        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: encodeEnvelope(headers)))
     }
 
     func setInitialMetadata(_ metadata: RPCMetadata) {
@@ -237,7 +237,7 @@ final class ServerCall: @unchecked Sendable {
         var trailers = Baton_Rpc_V1_Trailers()
         trailers.status = (error ?? RPCError(.ok, "")).status
         trailers.metadata = (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata).wire
-        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: Self.encodeEnvelope(trailers)))
+        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: encodeEnvelope(trailers)))
         end(code: error?.code ?? .ok)
     }
 
@@ -268,10 +268,5 @@ final class ServerCall: @unchecked Sendable {
             sendWaiter = nil
             waiter(.failure(error))
         }
-    }
-
-    static func encodeEnvelope<Message: ProtoMessage>(_ message: Message) -> ByteBuffer {
-        // Envelope messages hold only what the runtime put in them; they always encode.
-        ByteBuffer(bytes: (try? message.serializedBytes()) ?? [])
     }
 }

@@ -27,6 +27,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let onClose: @Sendable () -> Void
 
     private var context: ChannelHandlerContext?
+    private var writer: FrameWriter?
     private var state = State.awaitingPreface
     private var calls: [UInt32: ServerCall] = [:]
     private var lastStreamID: UInt32 = 0
@@ -36,7 +37,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var clientMaxFrameSize = 4 << 20
     /// The client half-closed its side: no new calls; close once the open ones finish.
     private var inputClosed = false
-    private var flushScheduled = false
     private var idleTimer: Scheduled<Void>?
     private var graceTimer: Scheduled<Void>?
 
@@ -62,6 +62,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.writer = FrameWriter(context: context)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -72,7 +73,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         settings.initialWindowMessages = UInt32(configuration.receiveWindow)
         settings.idleTimeoutMillis = UInt32(min(Double(UInt32.max), max(0, configuration.idleTimeout / .milliseconds(1))))
         settings.agent = "batond/1"
-        write(RPCFrame(streamID: 0, kind: .settings, payload: ServerCall.encodeEnvelope(settings)))
+        write(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))
         armIdleTimer()
         context.fireChannelActive()
     }
@@ -273,7 +274,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private func refuse(_ streamID: UInt32, _ error: RPCError) {
         var trailers = Baton_Rpc_V1_Trailers()
         trailers.status = error.status
-        write(RPCFrame(streamID: streamID, kind: .trailers, payload: ServerCall.encodeEnvelope(trailers)))
+        write(RPCFrame(streamID: streamID, kind: .trailers, payload: encodeEnvelope(trailers)))
         metrics.callFinished(path: "unrouted", code: error.code, duration: .zero)
     }
 
@@ -294,21 +295,12 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func sendWindowUpdate(streamID: UInt32, messages: Int) {
         var update = Baton_Rpc_V1_WindowUpdate()
         update.messages = UInt32(messages)
-        write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: ServerCall.encodeEnvelope(update)))
+        write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: encodeEnvelope(update)))
     }
 
-    /// Writes a frame and flushes once per event-loop turn, so replies produced together leave
-    /// in one system call.
     func write(_ frame: RPCFrame) {
-        guard let context, state != .closed else { return }
-        context.write(wrapOutboundOut(.frame(frame)), promise: nil)
-        if !flushScheduled {
-            flushScheduled = true
-            context.eventLoop.assumeIsolated().execute {
-                self.flushScheduled = false
-                self.context?.flush()
-            }
-        }
+        guard state != .closed else { return }
+        writer?.write(frame)
     }
 
     // MARK: Connection lifecycle
@@ -349,7 +341,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         goAway.lastStreamID = lastStreamID
         goAway.code = .init(rawValue: code.rawValue)
         goAway.reason = reason
-        write(RPCFrame(streamID: 0, kind: .goAway, payload: ServerCall.encodeEnvelope(goAway)))
+        write(RPCFrame(streamID: 0, kind: .goAway, payload: encodeEnvelope(goAway)))
     }
 
     private func close() {
