@@ -414,7 +414,7 @@ public enum BatonSchema {
     /// `baton.v1.Chat.owner_rep_id`, `baton.v1.ChatState.CHAT_STATE_ACTIVE`, `baton.v1.Chats.GetChat`).
     public static let comments: [String: String] = [
         "baton.rpc.v1.MetadataEntry": "One metadata key and value, sent with call headers, response headers or trailers.",
-        "baton.rpc.v1.MetadataEntry.key": "Key: 1 to 128 bytes of lower-case ASCII letters, digits, '-', '_' and '.'. Keys starting\nwith \"baton-\" are reserved for the protocol. A key may repeat; order is kept.",
+        "baton.rpc.v1.MetadataEntry.key": "Key: 1 to 256 bytes of lower-case ASCII letters, digits, '-', '_' and '.'. Keys starting\nwith \"baton-\" are reserved for the protocol. Keys ending in \"-bin\" carry `binary`, all\nothers `text`. A key may repeat; order is kept.",
         "baton.rpc.v1.MetadataEntry.text": "A UTF-8 text value.",
         "baton.rpc.v1.MetadataEntry.binary": "A binary value, passed through unchanged.",
         "baton.rpc.v1.MetadataEntry.value": "The value: text or binary. Neither set means an empty text value.",

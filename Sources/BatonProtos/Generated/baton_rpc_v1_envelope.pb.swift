@@ -2,8 +2,9 @@
 
 /// One metadata key and value, sent with call headers, response headers or trailers.
 public struct Baton_Rpc_V1_MetadataEntry: ProtoMessage {
-    /// Key: 1 to 128 bytes of lower-case ASCII letters, digits, '-', '_' and '.'. Keys starting
-    /// with "baton-" are reserved for the protocol. A key may repeat; order is kept.
+    /// Key: 1 to 256 bytes of lower-case ASCII letters, digits, '-', '_' and '.'. Keys starting
+    /// with "baton-" are reserved for the protocol. Keys ending in "-bin" carry `binary`, all
+    /// others `text`. A key may repeat; order is kept.
     public var key: String = ""
     /// The value: text or binary. Neither set means an empty text value.
     public var value: OneOf_Value? = nil

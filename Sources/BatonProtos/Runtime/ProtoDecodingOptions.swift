@@ -1,7 +1,7 @@
 /// Limits applied when decoding untrusted bytes.
 public struct ProtoDecodingOptions: Sendable, Hashable {
     /// The deepest nesting of messages accepted; the outermost message is depth 1. protobuf-c has
-    /// no limit of its own, so Baton checks recursive message types before handing them over.
+    /// no limit of its own, so Baton checks the bytes before handing them over.
     public var maxDepth: Int
     /// The most memory one decode may allocate for the unpacked C structs. protobuf-c can expand
     /// its input about 32 times; past the budget the decode fails instead of allocating.

@@ -39,10 +39,6 @@ public struct ProtoMessageDescriptor: @unchecked Sendable, Hashable {
         (0..<Int(pointer.pointee.n_fields)).map { ProtoFieldDescriptor(message: self, index: $0) }
     }
 
-    /// True when the message can contain itself, directly or through other messages: only such
-    /// types can nest without a bound the schema sets, so only they are depth-checked.
-    var isRecursive: Bool { DescriptorRegistry.shared.recursive.contains(self) }
-
     var fieldCount: Int { Int(pointer.pointee.n_fields) }
 
     func field(at index: Int) -> ProtobufCFieldDescriptor { pointer.pointee.fields[index] }
@@ -172,7 +168,6 @@ struct DescriptorRegistry: @unchecked Sendable {
 
     let messages: [String: ProtoMessageDescriptor]
     let enums: [String: ProtoEnumDescriptor]
-    let recursive: Set<ProtoMessageDescriptor>
 
     private init() {
         var count = 0
@@ -190,22 +185,6 @@ struct DescriptorRegistry: @unchecked Sendable {
         }
         self.messages = messages
         self.enums = enums
-        self.recursive = Set(messages.values.filter { Self.reaches(from: $0, target: $0, visited: []) })
-    }
-
-    private static func reaches(
-        from start: ProtoMessageDescriptor,
-        target: ProtoMessageDescriptor,
-        visited: Set<ProtoMessageDescriptor>
-    ) -> Bool {
-        for field in start.fields {
-            guard let next = field.messageType else { continue }
-            if next == target { return true }
-            if !visited.contains(next), reaches(from: next, target: target, visited: visited.union([start])) {
-                return true
-            }
-        }
-        return false
     }
 
     /// protoc's FileDescriptorSet for the whole schema, with imports and comments.

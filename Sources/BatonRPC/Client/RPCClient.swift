@@ -132,7 +132,12 @@ public final class RPCClient: Sendable {
         timeout: Duration? = nil
     ) async throws -> RPCResponseStream<Response> {
         let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
-        try await call.send(try encodeRequest(request))
+        do {
+            try await call.send(try encodeRequest(request))
+        } catch {
+            call.cancel()  // the server must not wait for a request that will never come
+            throw error
+        }
         call.closeSend()
         return RPCResponseStream(raw: call.responses)
     }
@@ -147,7 +152,12 @@ public final class RPCClient: Sendable {
     ) async throws -> Response {
         let call = try await makeCall(path: path, metadata: metadata, timeout: timeout)
         return try await withTaskCancellationHandler {
-            for try await request in requests { try await call.send(try encodeRequest(request)) }
+            do {
+                for try await request in requests { try await call.send(try encodeRequest(request)) }
+            } catch {
+                call.cancel()  // the server must not wait for requests that will never come
+                throw error
+            }
             call.closeSend()
             var response: ByteBuffer?
             for try await message in call.responses where response == nil { response = message }

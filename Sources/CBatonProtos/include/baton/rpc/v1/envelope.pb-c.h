@@ -125,8 +125,9 @@ struct  Baton__Rpc__V1__MetadataEntry
 {
   ProtobufCMessage base;
   /*
-   * Key: 1 to 128 bytes of lower-case ASCII letters, digits, '-', '_' and '.'. Keys starting
-   * with "baton-" are reserved for the protocol. A key may repeat; order is kept.
+   * Key: 1 to 256 bytes of lower-case ASCII letters, digits, '-', '_' and '.'. Keys starting
+   * with "baton-" are reserved for the protocol. Keys ending in "-bin" carry `binary`, all
+   * others `text`. A key may repeat; order is kept.
    */
   char *key;
   Baton__Rpc__V1__MetadataEntry__ValueCase value_case;
