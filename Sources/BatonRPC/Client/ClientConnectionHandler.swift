@@ -20,10 +20,14 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     /// The largest MESSAGE payload the server accepts (its SETTINGS).
     private(set) var serverMaxFrameSize = 4 << 20
     let receiveWindow: Int
+    /// The largest frame this client accepts; announced so the server fails an oversized
+    /// response alone instead of the connection.
+    let maxFrameSize: Int
     private var pendingPings: [UInt64: EventLoopPromise<Void>] = [:]
 
-    init(receiveWindow: Int) {
+    init(receiveWindow: Int, maxFrameSize: Int) {
         self.receiveWindow = receiveWindow
+        self.maxFrameSize = maxFrameSize
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -35,6 +39,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         context.write(wrapOutboundOut(.preface), promise: nil)
         var settings = Baton_Rpc_V1_Settings()
         settings.initialWindowMessages = UInt32(receiveWindow)
+        settings.maxFrameBytes = UInt32(clamping: maxFrameSize)
         settings.agent = "baton-swift-client/1"
         context.writeAndFlush(wrapOutboundOut(.frame(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))), promise: nil)
         context.fireChannelActive()

@@ -24,7 +24,7 @@ public final class RPCClient: Sendable {
         receiveWindow: Int = 64,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RPCClient {
-        let handler = ClientConnectionHandler(receiveWindow: receiveWindow)
+        let handler = ClientConnectionHandler(receiveWindow: receiveWindow, maxFrameSize: maxFrameSize)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -104,7 +104,7 @@ public final class RPCClient: Sendable {
         headers.method = path
         headers.metadata = metadata.wire
         if let timeout {
-            headers.timeoutMicros = UInt64(min(Double(UInt64.max), max(1, timeout / .microseconds(1))))
+            headers.timeoutMicros = microseconds(timeout)
         }
         return headers
     }
@@ -169,6 +169,37 @@ public final class RPCClient: Sendable {
     }
 }
 
+extension RPCClient {
+    /// Streams both ways: send requests and read responses at the same time through the
+    /// returned call; end the requests with `closeSend()`.
+    public func bidirectionalStreaming<Request: ProtoMessage, Response: ProtoMessage>(
+        _ path: String,
+        requestType: Request.Type = Request.self,
+        responseType: Response.Type = Response.self,
+        metadata: RPCMetadata = [:],
+        timeout: Duration? = nil
+    ) async throws -> RPCStreamingCall<Request, Response> {
+        RPCStreamingCall(raw: try await makeCall(path: path, metadata: metadata, timeout: timeout))
+    }
+}
+
+/// A typed call streaming both ways.
+public struct RPCStreamingCall<Request: ProtoMessage, Response: ProtoMessage>: Sendable {
+    public let raw: RPCClientCall
+
+    /// Sends one request; suspends while the server's window is used up.
+    public func send(_ request: Request) async throws { try await raw.send(try encodeRequest(request)) }
+
+    /// Says no more requests will follow.
+    public func closeSend() { raw.closeSend() }
+
+    /// Abandons the call.
+    public func cancel() { raw.cancel() }
+
+    /// The responses as they arrive; throws the call's error at the end.
+    public var responses: RPCResponseStream<Response> { RPCResponseStream(raw: raw.responses) }
+}
+
 /// The call a unary request started, once the event loop opened it; touched only on that loop.
 private final class StartedCall: @unchecked Sendable {
     var call: ClientCall?
@@ -225,6 +256,16 @@ public struct RPCResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable 
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(raw: raw.makeAsyncIterator()) }
+}
+
+/// `duration` in whole microseconds, at least 1, saturating at the largest value the wire carries.
+private func microseconds(_ duration: Duration) -> UInt64 {
+    let (seconds, attoseconds) = duration.components
+    guard seconds >= 0, attoseconds >= 0 || seconds > 0 else { return 1 }
+    let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000)
+    if overflow { return .max }
+    let (total, carry) = whole.addingReportingOverflow(UInt64(max(0, attoseconds) / 1_000_000_000_000))
+    return carry ? .max : max(1, total)
 }
 
 private func encodeRequest<Message: ProtoMessage>(_ message: Message) throws -> ByteBuffer {

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,15 +64,56 @@ enum UnixSocketPreparation {
     }
 
     /// Runs `bind` with a umask that creates the socket owner-only (or owner and group), so it
-    /// is never reachable with a wider mode, not even for the moment before a chmod.
+    /// is never reachable with a wider mode, not even for the moment before a chmod. The umask is
+    /// process-wide, so binds in one process take turns.
     static func withSocketUmask<Result>(group: UInt32?, _ bind: () async throws -> Result) async rethrows -> Result {
+        await umaskTurn.enter()
+        defer { umaskTurn.leave() }
         let previous = umask(group == nil ? 0o177 : 0o117)
         defer { umask(previous) }
         return try await bind()
     }
 
+    private static let umaskTurn = AsyncTurnstile()
+
     /// Gives the socket to its group, when one is configured.
     static func finish(path: String, group: UInt32?) {
         if let group { chown(path, uid_t.max, group) }
+    }
+}
+
+/// Lets one task at a time through, across suspension points (a Mutex cannot be held over an
+/// `await`); the others wait in order.
+final class AsyncTurnstile: Sendable {
+    private struct State {
+        var busy = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func enter() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let entered = state.withLock { state in
+                if state.busy {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.busy = true
+                return true
+            }
+            if entered { continuation.resume() }
+        }
+    }
+
+    func leave() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiting.isEmpty {
+                state.busy = false
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }
