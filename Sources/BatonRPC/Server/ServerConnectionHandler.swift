@@ -38,6 +38,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     /// The client half-closed its side: no new calls; close once the open ones finish.
     private var inputClosed = false
     private var idleTimer: Scheduled<Void>?
+    /// When the last call ended (or the connection opened): the idle timeout counts from here.
+    private var idleSince = NIODeadline.now()
     private var graceTimer: Scheduled<Void>?
 
     init(
@@ -209,8 +211,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             refuse(frame.streamID, RPCError(.unimplemented, "unknown method \(headers.method)"))
             return
         }
-        idleTimer?.cancel()
-        idleTimer = nil
         let loop = context!.eventLoop
         let call = ServerCall(
             streamID: frame.streamID,
@@ -287,7 +287,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             if state == .draining || inputClosed {
                 close()
             } else {
-                armIdleTimer()
+                idleSince = .now()
+                if idleTimer == nil { armIdleTimer() }
             }
         }
     }
@@ -351,13 +352,22 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         context.close(promise: nil)
     }
 
-    private func armIdleTimer() {
+    /// One timer per connection, not one per call: it is left running while calls come and go
+    /// and, when it fires, closes the connection only if it has really been idle that long.
+    private func armIdleTimer(after delay: TimeAmount? = nil) {
         guard let context else { return }
         idleTimer?.cancel()
-        let timeout = configuration.idleTimeout
+        let timeout = TimeAmount(clamping: configuration.idleTimeout)
         guard timeout > .zero else { return }  // 0 turns the idle timeout off
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(clamping: timeout)) {
-            self.goAway(code: .ok, reason: "idle for \(timeout)")
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay ?? timeout) {
+            self.idleTimer = nil
+            guard self.calls.isEmpty else { return }  // the last call to end re-arms it
+            let idleFor = NIODeadline.now() - self.idleSince
+            if idleFor >= timeout {
+                self.goAway(code: .ok, reason: "idle for \(self.configuration.idleTimeout)")
+            } else {
+                self.armIdleTimer(after: timeout - idleFor)
+            }
         }
     }
 }
