@@ -1,0 +1,158 @@
+import BatonProtos
+import BatonRPC
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The batond executable as an operator runs it: its own process, its metrics, its signals.
+@Suite("batond as a process")
+struct BatondProcessTests {
+    /// batond runs beside the test bundle after `swift build` / `swift test`.
+    static let executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("batond")
+
+    /// Starts batond on a socket in a fresh folder, waits until it answers, runs `body`, then
+    /// stops it (SIGTERM) if it is still running.
+    func withBatond(
+        _ arguments: [String] = [],
+        _ body: (_ process: Process, _ socketPath: String, _ stderr: URL) async throws -> Void
+    ) async throws {
+        let folder = String(cString: mkdtemp(strdup("/tmp/batond-test-XXXXXX"))!)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let socketPath = "\(folder)/run/batond.sock"
+        let stderr = URL(fileURLWithPath: "\(folder)/stderr.log")
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["--socket", socketPath, "--enable-test-service"] + arguments
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
+        try await waitUntilServing(socketPath, process: process, stderr: stderr)
+        try await body(process, socketPath, stderr)
+    }
+
+    /// Polls with a connect until batond accepts: the process start has no event to await.
+    private func waitUntilServing(_ socketPath: String, process: Process, stderr: URL) async throws {
+        for _ in 0..<600 {
+            if let client = try? await RPCClient.connect(socketPath: socketPath) {
+                await client.close()
+                return
+            }
+            try #require(
+                process.isRunning,
+                "batond exited before serving: \((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")"
+            )
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("batond did not start serving within 30 s")
+    }
+
+    @Test("Metrics/Scrape counts calls by method and status in Prometheus text")
+    func metricsCountCallsByMethodAndStatus() async throws {
+        try await withBatond { _, socketPath, _ in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            for _ in 0..<3 {
+                _ = try await client.unary(
+                    "/baton.rpc.v1.Health/Check",
+                    Baton_Rpc_V1_HealthCheckRequest(),
+                    as: Baton_Rpc_V1_HealthCheckResponse.self
+                )
+            }
+            var unknown = Baton_Rpc_V1_HealthCheckRequest()
+            unknown.service = "no.such.Service"
+            await #expect(throws: RPCError.self) {
+                _ = try await client.unary("/baton.rpc.v1.Health/Check", unknown, as: Baton_Rpc_V1_HealthCheckResponse.self)
+            }
+            let scrape = try await client.unary(
+                "/baton.rpc.v1.Metrics/Scrape",
+                Baton_Rpc_V1_ScrapeRequest(),
+                as: Baton_Rpc_V1_ScrapeResponse.self
+            )
+            await client.close()
+            #expect(scrape.contentType.hasPrefix("text/plain; version=0.0.4"))
+            let lines = scrape.text.split(separator: "\n")
+            let okChecks = lines.first {
+                $0.hasPrefix("baton_rpc_calls_total") && $0.contains("/baton.rpc.v1.Health/Check")
+                    && $0.contains("code=\"OK\"")
+            }
+            #expect(okChecks?.split(separator: " ").last == "3")
+            #expect(lines.contains { $0.contains("/baton.rpc.v1.Health/Check") && $0.contains("code=\"NOT_FOUND\"") })
+            #expect(lines.contains { $0.hasPrefix("baton_rpc_open_connections") })
+            #expect(lines.contains { $0.hasPrefix("baton_rpc_call_duration_seconds") })
+        }
+    }
+
+    @Test("SIGTERM lets a call in flight finish, then batond exits 0 and removes its socket")
+    func sigtermDrainsGracefully() async throws {
+        try await withBatond { process, socketPath, _ in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            var slow = Baton_Test_V1_EchoRequest()
+            slow.text = "finish me"
+            slow.delayMillis = 1_000
+            async let answer = client.unary(
+                "/baton.test.v1.TestService/Unary",
+                slow,
+                as: Baton_Test_V1_EchoResponse.self
+            )
+            // The call is in flight once the server reports it in its metrics.
+            try await waitForCallInFlight(socketPath)
+            kill(process.processIdentifier, SIGTERM)
+            #expect(try await answer.text == "finish me")
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0)
+            #expect(!FileManager.default.fileExists(atPath: socketPath))
+            await client.close()
+        }
+    }
+
+    /// Polls the metrics until a call is in flight (gauge above the scrape itself).
+    private func waitForCallInFlight(_ socketPath: String) async throws {
+        let probe = try await RPCClient.connect(socketPath: socketPath)
+        defer { Task { await probe.close() } }
+        for _ in 0..<200 {
+            let scrape = try await probe.unary(
+                "/baton.rpc.v1.Metrics/Scrape",
+                Baton_Rpc_V1_ScrapeRequest(),
+                as: Baton_Rpc_V1_ScrapeResponse.self
+            )
+            let gauge = scrape.text.split(separator: "\n").first { $0.hasPrefix("baton_rpc_calls_in_flight ") }
+            if let value = gauge?.split(separator: " ").last.flatMap({ Double($0) }), value >= 2 { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("the slow call never showed up as in flight")
+    }
+
+    @Test("a second batond on a live socket refuses to start and says why")
+    func secondInstanceRefusesALiveSocket() async throws {
+        try await withBatond { _, socketPath, _ in
+            let second = Process()
+            second.executableURL = Self.executable
+            second.arguments = ["--socket", socketPath]
+            let errors = Pipe()
+            second.standardError = errors
+            try second.run()
+            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            second.waitUntilExit()
+            #expect(second.terminationStatus != 0)
+            #expect(message.contains("already listening on \(socketPath)"))
+            // The first one still serves.
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            _ = try await client.unary(
+                "/baton.rpc.v1.Health/Check",
+                Baton_Rpc_V1_HealthCheckRequest(),
+                as: Baton_Rpc_V1_HealthCheckResponse.self
+            )
+            await client.close()
+        }
+    }
+}
