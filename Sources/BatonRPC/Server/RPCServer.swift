@@ -16,8 +16,8 @@ import Glibc
 public final class RPCServer: Service, Sendable {
     private enum State {
         case idle
-        case listening(listener: any Channel, group: MultiThreadedEventLoopGroup)
-        case draining(listener: any Channel, group: MultiThreadedEventLoopGroup)
+        case listening(listener: any Channel, ownedGroup: MultiThreadedEventLoopGroup?)
+        case draining(listener: any Channel, ownedGroup: MultiThreadedEventLoopGroup?)
         case stopped
     }
 
@@ -50,7 +50,11 @@ public final class RPCServer: Service, Sendable {
         if state.withLock({ if case .idle = $0 { return false } else { return true } }) { return }
         let path = configuration.socketPath
         try UnixSocketPreparation.prepare(path: path, group: configuration.socketGroup)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        // A group the caller supplied is the caller's to shut down; one made here is ours.
+        let ownedGroup: MultiThreadedEventLoopGroup? =
+            configuration.eventLoopGroup == nil
+            ? MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads)) : nil
+        let group: any EventLoopGroup = configuration.eventLoopGroup ?? ownedGroup!
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             // A client that shuts down its sending side still gets the answers to its calls.
@@ -64,11 +68,11 @@ public final class RPCServer: Service, Sendable {
                 try await bootstrap.bind(unixDomainSocketPath: path).get()
             }
         } catch {
-            try? await group.shutdownGracefully()
+            try? await ownedGroup?.shutdownGracefully()
             throw error
         }
         UnixSocketPreparation.finish(path: path, group: configuration.socketGroup)
-        state.withLock { $0 = .listening(listener: listener, group: group) }
+        state.withLock { $0 = .listening(listener: listener, ownedGroup: ownedGroup) }
         logger.info("listening", metadata: ["socket": "\(path)"])
     }
 
@@ -95,7 +99,7 @@ public final class RPCServer: Service, Sendable {
         // and drains itself (see `serve`).
         let listener: (any Channel)? = state.withLock { state in
             guard case .listening(let listener, let group) = state else { return nil }
-            state = .draining(listener: listener, group: group)
+            state = .draining(listener: listener, ownedGroup: group)
             return listener
         }
         guard let listener else { return }
@@ -108,7 +112,7 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func finishShutdown() async {
-        let stopping: (any Channel, MultiThreadedEventLoopGroup)? = state.withLock { state in
+        let stopping: (any Channel, MultiThreadedEventLoopGroup?)? = state.withLock { state in
             guard case .draining(let listener, let group) = state else { return nil }
             state = .stopped
             return (listener, group)
@@ -119,7 +123,7 @@ public final class RPCServer: Service, Sendable {
             try? await connection.channel.closeFuture.get()
         }
         unlink(configuration.socketPath)
-        try? await group.shutdownGracefully()
+        try? await group?.shutdownGracefully()
         logger.info("stopped")
     }
 

@@ -22,8 +22,10 @@ public struct RPCServerConfiguration: Sendable {
     public var allowedGIDs: Set<UInt32> = []
     /// The group that may use the socket; nil keeps the socket and its folder owner-only (0700).
     public var socketGroup: UInt32? = nil
-    /// How many event loop threads serve connections.
+    /// How many event loop threads serve connections (when the server makes its own group).
     public var eventLoopThreads: Int = System.coreCount
+    /// Event loops to serve on instead of a group of the server's own; the caller shuts it down.
+    public var eventLoopGroup: (any EventLoopGroup)? = nil
 
     public init(socketPath: String) {
         self.socketPath = socketPath
