@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // The system protobuf-c runtime, via pkg-config.
@@ -47,17 +48,35 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The chat-handoff domain: reps, teams, chats, transfers and the event log, written against
+        // a store protocol so the SQLite backend can be swapped for a shared one.
+        .target(
+            name: "Baton",
+            dependencies: ["BatonProtos"]
+        ),
+        // The embedded store: SQLite in WAL mode through GRDB.
+        .target(
+            name: "BatonStore",
+            dependencies: ["Baton", "BatonProtos", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // Service implementations wired into BatonRPC.
         .target(
             name: "BatonServer",
-            dependencies: ["BatonProtos", "BatonRPC"]
+            dependencies: [
+                "Baton",
+                "BatonProtos",
+                "BatonRPC",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "batond",
             dependencies: [
+                "Baton",
                 "BatonProtos",
                 "BatonRPC",
                 "BatonServer",
+                "BatonStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -106,6 +125,19 @@ let package = Package(
         .testTarget(
             name: "BatonProtosTests",
             dependencies: ["BatonProtos"]
+        ),
+        .testTarget(
+            name: "BatonServerTests",
+            dependencies: [
+                // Built so the kill-and-restart test can run the real daemon.
+                "batond",
+                "Baton",
+                "BatonProtos",
+                "BatonRPC",
+                "BatonServer",
+                "BatonStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "BatonRPCTests",

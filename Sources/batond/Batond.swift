@@ -1,7 +1,9 @@
 import ArgumentParser
+import Baton
 import BatonProtos
 import BatonRPC
 import BatonServer
+import BatonStore
 import Logging
 import NIOCore
 import Metrics
@@ -21,7 +23,9 @@ struct Batond: AsyncParsableCommand {
         abstract: "Serve Baton's chat-handoff API on a Unix socket.",
         discussion: """
             The socket defaults to $XDG_RUNTIME_DIR/baton/batond.sock (/run/baton/batond.sock as root), \
-            or $BATON_SOCKET when set. Its folder is created 0700 (0750 with --socket-group).
+            or $BATON_SOCKET when set. Its folder is created 0700 (0750 with --socket-group). \
+            The database defaults to $XDG_DATA_HOME/baton/baton.sqlite (~/.local/share/baton/ without \
+            XDG_DATA_HOME, /var/lib/baton/ as root); it is created and migrated on first start.
             """
     )
 
@@ -58,6 +62,21 @@ struct Batond: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(help: "The folder of the database (baton.sqlite in it).")
+    var dataDir: String?
+
+    @Option(help: "The database file (overrides --data-dir).")
+    var database: String?
+
+    @Flag(help: "Sync every commit to disk so it survives power loss (default: survives a killed process).")
+    var fullSync = false
+
+    @Flag(help: "Seed the guide's sales team and an active chat (does nothing when already seeded).")
+    var demo = false
+
+    @Option(help: "Seconds a two-phase transfer waits for an answer when the request does not say.")
+    var transferRequestTTL: UInt32 = 120
+
     @Flag(help: "Also serve baton.test.v1.TestService (echo over all call kinds) for tests and benchmarks.")
     var enableTestService = false
 
@@ -83,9 +102,26 @@ struct Batond: AsyncParsableCommand {
         configuration.shutdownGracePeriod = .seconds(gracePeriod)
         configuration.eventLoopThreads = threads
 
+        let databasePath = database ?? dataDir.map { "\($0)/baton.sqlite" } ?? SQLiteStore.defaultPath()
+        let store: SQLiteStore
+        do {
+            store = try SQLiteStore(path: databasePath, durability: fullSync ? .powerLoss : .processCrash)
+        } catch {
+            throw ValidationError("cannot open the database \(databasePath): \(error)")
+        }
+        logger.info("database", metadata: ["path": "\(databasePath)", "full_sync": "\(fullSync)"])
+        let handoff = Handoff(store: store, defaultRequestTTL: transferRequestTTL)
+        if demo {
+            let chatID = try await DemoData.seed(handoff)
+            logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])
+        }
+
         let health = HealthService()
         var services: [any RPCService] = [
             health,
+            RepsService(handoff: handoff),
+            ChatsService(handoff: handoff),
+            EventsService(handoff: handoff),
             MetricsService {
                 var buffer: [UInt8] = []
                 registry.emit(into: &buffer)
@@ -107,7 +143,11 @@ struct Batond: AsyncParsableCommand {
             throw ValidationError("cannot listen on \(configuration.socketPath): \(error)")
         }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [server, SweeperService(sweeper: Sweeper(handoff: handoff, logger: logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
         )
         try await group.run()
     }

@@ -1,0 +1,74 @@
+import BatonProtos
+import Foundation
+
+/// Where the domain keeps its state. Every write runs in one transaction: the change, its
+/// transcript entries and its events commit together or not at all, and a write returns only
+/// once committed. The SQLite store implements it; a shared PostgreSQL one could too.
+public protocol BatonStore: Sendable {
+    /// Runs `body` in a write transaction, committed if `body` returns and rolled back if it throws.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// Runs `body` on a consistent snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
+}
+
+/// What an id is assigned for.
+public enum StoredIDKind: String, Sendable {
+    case chat, transfer
+}
+
+/// A remembered response of an idempotent call.
+public struct RememberedResponse: Sendable {
+    /// The serialized request of the first call, to tell a retry from a reused key.
+    public var fingerprint: [UInt8]
+    /// The serialized response of the first call.
+    public var response: [UInt8]
+
+    public init(fingerprint: [UInt8], response: [UInt8]) {
+        self.fingerprint = fingerprint
+        self.response = response
+    }
+}
+
+/// Reads of the stored state. Reps, teams and chats come back as stored: output-only fields
+/// derived from other rows (active chat counts, members, transcripts) are filled by the domain.
+public protocol StoreReader {
+    func rep(_ id: String) throws -> Baton_V1_Rep?
+    /// Every rep, ordered by id.
+    func reps() throws -> [Baton_V1_Rep]
+    func team(_ id: String) throws -> Baton_V1_Team?
+    /// Every team, ordered by id.
+    func teams() throws -> [Baton_V1_Team]
+    func chat(_ id: String) throws -> Baton_V1_Chat?
+    /// Chats matching the filters (nil matches any), most recently updated first, ties by id.
+    func chats(ownerRepID: String?, teamID: String?, state: Baton_V1_ChatState?) throws -> [Baton_V1_Chat]
+    /// How many active chats `repID` owns.
+    func activeChatCount(repID: String) throws -> Int
+    /// A chat's transcript entries with a sequence above `after`, in order, at most `limit`.
+    func entries(chatID: String, after: UInt64, limit: Int?, everyoneOnly: Bool) throws -> [Baton_V1_TranscriptEntry]
+    func transfer(_ id: String) throws -> Baton_V1_PendingTransfer?
+    /// Ids of logged-in reps whose presence lease ran out at or before `instant`.
+    func repsWithExpiredLease(at instant: Date) throws -> [String]
+    /// Ids of pending transfers whose time ran out at or before `instant`.
+    func expiredTransfers(at instant: Date) throws -> [String]
+    /// Events with a sequence above `after`, in order, at most `limit`.
+    func events(after: UInt64, limit: Int) throws -> [Baton_V1_Event]
+    /// The sequence of the last event, 0 when there is none.
+    func lastEventSequence() throws -> UInt64
+    /// The remembered response for `key` of `method`, if any.
+    func rememberedResponse(method: String, key: String) throws -> RememberedResponse?
+}
+
+/// Writes, inside one transaction.
+public protocol StoreTransaction: StoreReader {
+    func save(_ rep: Baton_V1_Rep) throws
+    func save(_ team: Baton_V1_Team) throws
+    /// Saves a chat's own fields; its transcript is appended entry by entry.
+    func save(_ chat: Baton_V1_Chat) throws
+    func append(_ entry: Baton_V1_TranscriptEntry, chatID: String) throws
+    func save(_ transfer: Baton_V1_PendingTransfer) throws
+    /// Appends `event` to the log and returns the sequence it was given.
+    func append(_ event: Baton_V1_Event) throws -> UInt64
+    func remember(_ response: RememberedResponse, method: String, key: String, at instant: Date) throws
+    /// A new id for a chat or transfer, never handed out before.
+    func nextID(_ kind: StoredIDKind) throws -> String
+}

@@ -1,0 +1,37 @@
+import BatonProtos
+
+/// The filters of an Events/Watch request: different filters combine with AND, values of one
+/// filter with OR, an empty filter matches everything.
+public struct EventFilter: Sendable {
+    let chatIDs: Set<String>
+    let repIDs: Set<String>
+    let teamIDs: Set<String>
+    let kinds: Set<Int32>
+
+    /// The filter of `request`, or INVALID_ARGUMENT naming the bad field.
+    public init(_ request: Baton_V1_WatchRequest) throws(BatonError) {
+        var validator = Validator()
+        for (name, values) in [
+            ("chat_ids", request.chatIDs), ("rep_ids", request.repIDs), ("team_ids", request.teamIDs),
+        ] {
+            if values.count > 1000 { validator.fail(name, "\(name) has \(values.count) values, above 1000") }
+            for (index, value) in values.enumerated() { validator.id(value, "\(name)[\(index)]") }
+        }
+        for (index, kind) in request.kinds.enumerated() where kind.rawValue < 1 || kind.rawValue > 16 {
+            validator.fail("kinds[\(index)]", "kinds[\(index)] is not an event kind (\(kind.rawValue))")
+        }
+        try validator.check()
+        chatIDs = Set(request.chatIDs)
+        repIDs = Set(request.repIDs)
+        teamIDs = Set(request.teamIDs)
+        kinds = Set(request.kinds.map(\.rawValue))
+    }
+
+    /// Whether `event` passes every filter.
+    public func matches(_ event: Baton_V1_Event) -> Bool {
+        (chatIDs.isEmpty || chatIDs.contains(event.chatID))
+            && (repIDs.isEmpty || event.repIDs.contains(where: repIDs.contains))
+            && (teamIDs.isEmpty || event.teamIDs.contains(where: teamIDs.contains))
+            && (kinds.isEmpty || kinds.contains(event.kind.rawValue))
+    }
+}

@@ -1,0 +1,93 @@
+import BatonProtos
+import BatonRPC
+import Testing
+
+/// Events/Watch: history then live, resumable without gaps or duplicates, filtered.
+@Suite struct WatchTests {
+    private func watch(
+        _ baton: TestBaton,
+        _ request: Baton_V1_WatchRequest
+    ) async throws
+        -> RPCResponseStream<Baton_V1_Event>
+    {
+        try await baton.client.serverStreaming("/baton.v1.Events/Watch", request, as: Baton_V1_Event.self)
+    }
+
+    @Test func resumingFromASequenceWhileOthersWriteHasNoGapsOrDuplicates() async throws {
+        try await TestBaton.with { baton in
+            let chat = try await baton.seedStory()
+            let before = try await baton.allEvents().count
+            let messages = 40
+            // Writers post while the watcher reads history and then live events.
+            let writers = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for index in 0..<messages {
+                        group.addTask {
+                            let _: Baton_V1_PostMessageResponse = try await baton.call(
+                                "Chats/PostMessage",
+                                Make.post(chat.id, rep: "ana", "message \(index)")
+                            )
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            var first = Baton_V1_WatchRequest()
+            first.afterSequence = 3
+            var seen: [UInt64] = []
+            for try await event in try await watch(baton, first) {
+                seen.append(event.sequence)
+                if seen.count == 10 { break }
+            }
+            var resume = Baton_V1_WatchRequest()
+            resume.afterSequence = seen.last!
+            let total = UInt64(before + messages)
+            for try await event in try await watch(baton, resume) {
+                seen.append(event.sequence)
+                if event.sequence == total { break }
+            }
+            try await writers.value
+            #expect(seen == Array(4...total))
+        }
+    }
+
+    @Test func filtersAndCatchUpEndTheStreamWithTheMatchingEvents() async throws {
+        try await TestBaton.with { baton in
+            let chat = try await baton.seedStory()
+            let _: Baton_V1_TransferChatResponse = try await baton.call(
+                "Chats/TransferChat",
+                Make.transfer(chat.id, by: "ana", to: "ben")
+            )
+            var request = Baton_V1_WatchRequest()
+            request.stopWhenCaughtUp = true
+            request.chatIDs = [chat.id]
+            request.kinds = [.transferCompleted, .chatStarted]
+            var kinds: [Baton_V1_EventKind] = []
+            for try await event in try await watch(baton, request) { kinds.append(event.kind) }
+            #expect(kinds == [.chatStarted, .transferCompleted])
+
+            var byRep = Baton_V1_WatchRequest()
+            byRep.stopWhenCaughtUp = true
+            byRep.repIDs = ["cara"]
+            var caraEvents: [Baton_V1_Event] = []
+            for try await event in try await watch(baton, byRep) { caraEvents.append(event) }
+            #expect(!caraEvents.isEmpty && caraEvents.allSatisfy { $0.repIDs.contains("cara") })
+        }
+    }
+
+    @Test func badResumePointsAndFiltersAreRefused() async throws {
+        try await TestBaton.with { baton in
+            _ = try await baton.seedStory()
+            var ahead = Baton_V1_WatchRequest()
+            ahead.afterSequence = 10_000
+            await expectError(.outOfRange, .sequenceNotReached) {
+                for try await _ in try await watch(baton, ahead) {}
+            }
+            var badKind = Baton_V1_WatchRequest()
+            badKind.kinds = [.unspecified]
+            await expectError(.invalidArgument, .invalidField) {
+                for try await _ in try await watch(baton, badKind) {}
+            }
+        }
+    }
+}
