@@ -5,14 +5,10 @@ import BatonRPC
 import BatonServer
 import BatonStore
 import Logging
-import NIOCore
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `batond`: Baton's server. Listens on a Unix socket and serves until SIGTERM or SIGINT, then
 /// drains: calls in flight finish within the grace period, the socket is removed.
@@ -91,7 +87,7 @@ struct Batond: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "batond")
 
-        var configuration = RPCServerConfiguration(socketPath: socket ?? Self.defaultSocketPath())
+        var configuration = RPCServerConfiguration(socketPath: socket ?? BatonSocketPath.default)
         configuration.socketGroup = socketGroup
         configuration.allowedUIDs = Set(allowedUIDs)
         configuration.allowedGIDs = Set(allowedGIDs)
@@ -154,31 +150,5 @@ struct Batond: AsyncParsableCommand {
 
     private static var reflectionSchema: ProtoServiceSchema {
         BatonSchema.services.first { $0.name == "baton.rpc.v1.Reflection" }!
-    }
-
-    /// $BATON_SOCKET, else $XDG_RUNTIME_DIR/baton/batond.sock, else /run/baton/batond.sock as
-    /// root, else a per-user folder under /tmp.
-    static func defaultSocketPath() -> String {
-        let environment = ProcessInfoLite.environment
-        if let path = environment["BATON_SOCKET"], !path.isEmpty { return path }
-        if getuid() == 0 { return "/run/baton/batond.sock" }
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return "\(runtime)/baton/batond.sock" }
-        return "/tmp/baton-\(getuid())/batond.sock"
-    }
-}
-
-/// The environment without Foundation.
-enum ProcessInfoLite {
-    static var environment: [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
     }
 }

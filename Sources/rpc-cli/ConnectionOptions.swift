@@ -13,14 +13,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customShort("H"), help: "Call metadata as key=value (repeatable).")
     var header: [String] = []
 
-    var socketPath: String {
-        if let socket { return socket }
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["BATON_SOCKET"], !path.isEmpty { return path }
-        if getuid() == 0 { return "/run/baton/batond.sock" }
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty { return "\(runtime)/baton/batond.sock" }
-        return "/tmp/baton-\(getuid())/batond.sock"
-    }
+    var socketPath: String { socket ?? BatonSocketPath.default }
 
     var metadata: RPCMetadata {
         get throws {
