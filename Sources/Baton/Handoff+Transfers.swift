@@ -308,39 +308,24 @@ extension Handoff {
     ) async throws(BatonError)
         -> Baton_V1_DeclineTransferResponse
     {
-        try validateAnswer(request.transferID, request.actingRepID, reason: request.reason)
-        return try await write { transaction, now in
-            try Idempotency.run(
-                transaction,
-                method: "DeclineTransfer",
-                key: request.transferID,
-                request: request,
-                now: now,
-                onMismatch: .recheck
-            ) {
-                let (transfer, chat, actor) = try loadAnswer(request.transferID, request.actingRepID, transaction)
-                guard actor.id == transfer.toRepID else {
-                    throw BatonError.notPermitted(
-                        "only \(transfer.toRepID) may decline transfer \(transfer.id)",
-                        rep: actor.id
-                    )
-                }
-                try checkPending(transfer, now: now)
-                var updated = chat
-                let change = Change(transaction, now: now, actor: .rep(actor.id), caller: caller)
+        try await endPendingTransfer(
+            request,
+            method: "DeclineTransfer",
+            transferID: request.transferID,
+            actingRepID: request.actingRepID,
+            reason: request.reason,
+            as: .declined,
+            caller: caller,
+            refusal: { actor, transfer, _ in
+                actor.id == transfer.toRepID ? nil : "only \(transfer.toRepID) may decline transfer \(transfer.id)"
+            },
+            response: { transfer, chat in
                 var response = Baton_V1_DeclineTransferResponse()
-                response.transfer = try resolve(
-                    transfer,
-                    as: .declined,
-                    chat: &updated,
-                    change: change,
-                    by: actor.id,
-                    reason: request.reason
-                )
-                response.chat = updated
+                response.transfer = transfer
+                response.chat = chat
                 return response
             }
-        }
+        )
     }
 
     /// Chats/CancelTransfer.
@@ -350,37 +335,67 @@ extension Handoff {
     ) async throws(BatonError)
         -> Baton_V1_CancelTransferResponse
     {
-        try validateAnswer(request.transferID, request.actingRepID, reason: request.reason)
+        try await endPendingTransfer(
+            request,
+            method: "CancelTransfer",
+            transferID: request.transferID,
+            actingRepID: request.actingRepID,
+            reason: request.reason,
+            as: .cancelled,
+            caller: caller,
+            refusal: { [self] actor, transfer, chat in
+                actor.id == transfer.requestedByRepID || mayManage(actor, chat)
+                    ? nil : "rep \(actor.id) may not cancel transfer \(transfer.id)"
+            },
+            response: { transfer, chat in
+                var response = Baton_V1_CancelTransferResponse()
+                response.transfer = transfer
+                response.chat = chat
+                return response
+            }
+        )
+    }
+
+    /// Declining and cancelling end a pending transfer the same way, remembered under the
+    /// transfer id so a retry gets the same answer; they differ in who may act (`refusal` says
+    /// why an actor may not, or nil) and in the state the transfer ends in.
+    private func endPendingTransfer<Request: ProtoMessage, Response: ProtoMessage>(
+        _ request: Request,
+        method: String,
+        transferID: String,
+        actingRepID: String,
+        reason: String,
+        as state: Baton_V1_TransferState,
+        caller: Caller,
+        refusal: @escaping @Sendable (Baton_V1_Rep, Baton_V1_PendingTransfer, Baton_V1_Chat) -> String?,
+        response: @escaping @Sendable (Baton_V1_PendingTransfer, Baton_V1_Chat) -> Response
+    ) async throws(BatonError) -> Response {
+        try validateAnswer(transferID, actingRepID, reason: reason)
         return try await write { transaction, now in
             try Idempotency.run(
                 transaction,
-                method: "CancelTransfer",
-                key: request.transferID,
+                method: method,
+                key: transferID,
                 request: request,
                 now: now,
                 onMismatch: .recheck
             ) {
-                let (transfer, chat, actor) = try loadAnswer(request.transferID, request.actingRepID, transaction)
-                guard actor.id == transfer.requestedByRepID || mayManage(actor, chat) else {
-                    throw BatonError.notPermitted(
-                        "rep \(actor.id) may not cancel transfer \(transfer.id)",
-                        rep: actor.id
-                    )
+                let (transfer, chat, actor) = try loadAnswer(transferID, actingRepID, transaction)
+                if let why = refusal(actor, transfer, chat) {
+                    throw BatonError.notPermitted(why, rep: actor.id)
                 }
                 try checkPending(transfer, now: now)
                 var updated = chat
                 let change = Change(transaction, now: now, actor: .rep(actor.id), caller: caller)
-                var response = Baton_V1_CancelTransferResponse()
-                response.transfer = try resolve(
+                let ended = try resolve(
                     transfer,
-                    as: .cancelled,
+                    as: state,
                     chat: &updated,
                     change: change,
                     by: actor.id,
-                    reason: request.reason
+                    reason: reason
                 )
-                response.chat = updated
-                return response
+                return response(ended, updated)
             }
         }
     }
