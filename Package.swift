@@ -111,6 +111,16 @@ let package = Package(
             ],
             path: "tools/benchmarks/rpc-benchmark"
         ),
+        .executableTarget(
+            name: "baton-transfer-benchmark",
+            dependencies: [
+                "Baton",
+                "BatonProtos",
+                "BatonStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "tools/benchmarks/transfer-benchmark"
+        ),
         // The floor of the RPC benchmark: a raw C ping-pong over a Unix socket.
         .target(
             name: "CBatonRPCBaseline",

@@ -21,18 +21,29 @@ public final class SQLiteStore: BatonStore {
 
     /// Opens (creating and migrating when needed) the database at `path`, creating its folder.
     public init(path: String, durability: Durability = .processCrash) throws {
+        pool = try Self.openPool(path: path, durability: durability)
+        self.path = path
+        try Migrations.migrator.migrate(pool)
+    }
+
+    /// A GRDB pool on `path` in WAL mode with `durability`'s `synchronous` level, its folder
+    /// created: how the store opens its file (the transfer benchmark's baseline opens its own
+    /// the same way).
+    public static func openPool(path: String, durability: Durability) throws -> DatabasePool {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
-        var configuration = Configuration()
         let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
+        var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        self.path = path
-        try Migrations.migrator.migrate(pool)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // DatabasePool sets synchronous=NORMAL on its writer when it turns WAL on, after
+        // prepareDatabase ran: set the level on the writer itself, or FULL would not hold.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        return pool
     }
 
     /// `$XDG_DATA_HOME/baton/baton.sqlite`, else `~/.local/share/baton/baton.sqlite`, or
@@ -53,9 +64,9 @@ public final class SQLiteStore: BatonStore {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
     }
 
-    /// The SQLite `synchronous` setting in effect (1 NORMAL, 2 FULL), for tests.
+    /// The SQLite `synchronous` setting of the connection that commits (1 NORMAL, 2 FULL).
     public func synchronousSetting() throws -> Int {
-        try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The journal mode in effect ("wal"), for tests.
