@@ -155,4 +155,22 @@ struct BatondProcessTests {
             await client.close()
         }
     }
+
+    @Test("a client written from PROTOCOL.md alone (tools/examples/health_check.py) gets SERVING")
+    func pythonClientFromTheSpecGetsServing() async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("tools/examples/health_check.py")
+        try await withBatond { _, socketPath, _ in
+            let python = Process()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            python.arguments = ["python3", script.path, socketPath]
+            let output = Pipe()
+            python.standardOutput = output
+            try python.run()
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            python.waitUntilExit()
+            #expect(python.terminationStatus == 0)
+            #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "SERVING")
+        }
+    }
 }
