@@ -25,8 +25,19 @@ public struct RPCServerContext: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// The calling process, when the transport knows it.
     public var peer: RPCPeer?
-    /// A logger carrying the call's method and stream id.
-    public var logger: Logger
+    /// The call's stream id on its connection.
+    public var streamID: UInt32
+    /// The connection's logger, before the call's metadata is added.
+    var connectionLogger: Logger
+
+    /// A logger carrying the call's method and stream id. Built when asked for: most calls
+    /// never log, and the metadata would cost two allocations on every call.
+    public var logger: Logger {
+        var logger = connectionLogger
+        logger[metadataKey: "rpc.method"] = "\(path)"
+        logger[metadataKey: "rpc.stream"] = "\(streamID)"
+        return logger
+    }
 }
 
 /// The request messages of a call as raw protobuf bytes, in order; ends when the caller

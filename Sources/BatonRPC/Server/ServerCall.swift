@@ -209,10 +209,24 @@ final class ServerCall: @unchecked Sendable {
     private func sendHeadersIfNeeded() {
         guard !sentHeaders else { return }
         sentHeaders = true
-        var headers = Baton_Rpc_V1_ResponseHeaders()
-        headers.metadata = initialMetadata.wire
-        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: encodeEnvelope(headers)))
+        let payload: ByteBuffer
+        if initialMetadata.entries.isEmpty {
+            payload = ByteBuffer()  // an empty ResponseHeaders encodes to nothing
+        } else {
+            var headers = Baton_Rpc_V1_ResponseHeaders()
+            headers.metadata = initialMetadata.wire
+            payload = encodeEnvelope(headers)
+        }
+        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: payload))
     }
+
+    /// The trailers of a call that succeeded with no trailing metadata, the common case,
+    /// encoded once.
+    private static let okTrailers: ByteBuffer = {
+        var trailers = Baton_Rpc_V1_Trailers()
+        trailers.status = RPCError(.ok, "").status
+        return encodeEnvelope(trailers)
+    }()
 
     func setInitialMetadata(_ metadata: RPCMetadata) {
         onLoop { self.initialMetadata = metadata }
@@ -234,10 +248,17 @@ final class ServerCall: @unchecked Sendable {
         guard !isFinished else { return }
         if !initialMetadata.entries.isEmpty { sendHeadersIfNeeded() }
         isFinished = true
-        var trailers = Baton_Rpc_V1_Trailers()
-        trailers.status = (error ?? RPCError(.ok, "")).status
-        trailers.metadata = (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata).wire
-        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: encodeEnvelope(trailers)))
+        let payload: ByteBuffer
+        if error == nil && trailingMetadata.entries.isEmpty {
+            payload = Self.okTrailers
+        } else {
+            var trailers = Baton_Rpc_V1_Trailers()
+            trailers.status = (error ?? RPCError(.ok, "")).status
+            trailers.metadata =
+                (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata).wire
+            payload = encodeEnvelope(trailers)
+        }
+        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
         end(code: error?.code ?? .ok)
     }
 

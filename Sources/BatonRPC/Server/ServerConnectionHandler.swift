@@ -231,15 +231,13 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
                 call.finish(RPCError(.deadlineExceeded, "the call did not finish within its \(timeout) deadline"))
             }
         }
-        var callLogger = logger
-        callLogger[metadataKey: "rpc.method"] = "\(method.path)"
-        callLogger[metadataKey: "rpc.stream"] = "\(frame.streamID)"
         let context = RPCServerContext(
             path: method.path,
             metadata: RPCMetadata(headers.metadata),
             deadline: deadline,
             peer: peer,
-            logger: callLogger
+            streamID: frame.streamID,
+            connectionLogger: logger
         )
         call.task = Task(executorPreference: executor) {
             await Self.run(method, call: call, context: context)
