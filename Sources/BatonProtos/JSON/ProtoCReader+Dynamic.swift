@@ -23,10 +23,7 @@ extension ProtoCReader {
         else {
             return ""
         }
-        guard let string = String(validatingCString: pointer) else {
-            throw error(.invalidUTF8, index, "the string is not valid UTF-8")
-        }
-        return string
+        return try decodeString(pointer, index)
     }
 
     /// True when the singular field at `index` differs from its zero default, which is when
@@ -38,7 +35,13 @@ extension ProtoCReader {
             PROTOBUF_C_TYPE_FIXED64, PROTOBUF_C_TYPE_DOUBLE:
             load(index, as: UInt64.self) != 0
         case PROTOBUF_C_TYPE_STRING:
-            load(index, as: UnsafePointer<CChar>?.self).map { $0.pointee != 0 } ?? false
+            load(index, as: UnsafePointer<CChar>?.self).map { string in
+                // An empty-looking string whose recorded size says otherwise hides a U+0000:
+                // count it as set, so reading it reports the problem instead of dropping it.
+                string.pointee != 0
+                    || (UnsafeRawPointer(string) != field(index).default_value
+                        && ArenaAllocator.recordedSize(of: UnsafeRawPointer(string)) > 1)
+            } ?? false
         case PROTOBUF_C_TYPE_BYTES:
             load(index, as: ProtobufCBinaryData.self).len != 0
         case PROTOBUF_C_TYPE_MESSAGE:

@@ -37,7 +37,8 @@ final class Arena {
     func withProtobufCAllocator<Result>(_ body: (UnsafeMutablePointer<ProtobufCAllocator>) -> Result) -> Result {
         var protobufCAllocator = ProtobufCAllocator(
             alloc: { state, size in
-                ArenaAllocator(state: state!.assumingMemoryBound(to: ArenaAllocator.State.self)).allocate(byteCount: size)
+                ArenaAllocator(state: state!.assumingMemoryBound(to: ArenaAllocator.State.self))
+                    .allocateRecordingSize(byteCount: size)
             },
             free: { _, _ in },  // everything goes when the arena does
             allocator_data: UnsafeMutableRawPointer(allocator.state)
@@ -84,6 +85,23 @@ struct ArenaAllocator {
         state.pointee.cursor = result + size
         state.pointee.remaining -= size
         return result
+    }
+
+    /// Like `allocate(byteCount:)`, with `byteCount` recorded in the 8 bytes before the result.
+    ///
+    /// protobuf-c allocates each string it unpacks as exactly its wire length plus a NUL, through
+    /// this; the writer allocates strings the same way. A string's recorded size that is more than
+    /// its `strlen` + 1 therefore held a U+0000 that protobuf-c's C strings silently cut at.
+    @inline(__always)
+    func allocateRecordingSize(byteCount: Int) -> UnsafeMutableRawPointer? {
+        guard let block = allocate(byteCount: byteCount + 8) else { return nil }
+        block.storeBytes(of: byteCount, as: Int.self)
+        return block + 8
+    }
+
+    /// The size recorded by `allocateRecordingSize` for `pointer`.
+    static func recordedSize(of pointer: UnsafeRawPointer) -> Int {
+        (pointer - 8).load(as: Int.self)
     }
 
     /// Like `allocate(byteCount:)` for encoding, where the arena has no budget.

@@ -62,9 +62,16 @@ public struct ProtoCReader {
         return try decodeString(pointer, index)
     }
 
-    private func decodeString(_ pointer: UnsafePointer<CChar>, _ index: Int) throws(ProtoCodecError) -> String {
+    func decodeString(_ pointer: UnsafePointer<CChar>, _ index: Int) throws(ProtoCodecError) -> String {
+        // protobuf-c's static empty default was not allocated by the arena and has no record.
+        if UnsafeRawPointer(pointer) == field(index).default_value { return "" }
         guard let string = String(validatingCString: pointer) else {
             throw error(.invalidUTF8, index, "the string is not valid UTF-8")
+        }
+        // Every non-empty string here was allocated with its size recorded (Arena): a longer
+        // record means the bytes went on past a U+0000.
+        guard ArenaAllocator.recordedSize(of: UnsafeRawPointer(pointer)) == string.utf8.count + 1 else {
+            throw error(.unrepresentableString, index, "the string contains U+0000, which protobuf-c cannot carry")
         }
         return string
     }

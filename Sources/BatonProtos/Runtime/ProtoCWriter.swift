@@ -94,7 +94,8 @@ public struct ProtoCWriter {
 
     /// A NUL-terminated copy in the arena, or nil if `utf8` holds a NUL.
     private func copyUTF8(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeMutableRawPointer? {
-        let copy = arena.allocateForEncoding(byteCount: utf8.count + 1)
+        // Sized like protobuf-c's own unpacked strings, so readers can check them the same way.
+        guard let copy = arena.allocateRecordingSize(byteCount: utf8.count + 1) else { fatalError("out of memory") }
         // memccpy stops after a NUL: one pass both copies and finds the U+0000 that protobuf-c's
         // NUL-terminated strings cannot carry.
         if let start = utf8.baseAddress, memccpy(copy, start, 0, utf8.count) != nil { return nil }

@@ -76,7 +76,9 @@ enum ProtoCodec {
         arena: Arena,
         options: ProtoDecodingOptions
     ) throws(ProtoCodecError) -> ProtoCReader {
-        try WireScanner(maxDepth: options.maxDepth).check(bytes, descriptor)
+        if descriptor.needsWireWalk {
+            try WireScanner(maxDepth: options.maxDepth).check(bytes, descriptor)
+        }
         // protobuf-c reads nothing for an empty message, but wants a valid pointer.
         var empty: UInt8 = 0
         let unpacked = withUnsafeMutablePointer(to: &empty) { fallback in
@@ -97,6 +99,8 @@ enum ProtoCodec {
                     detail: "decoding \(bytes.count) bytes needs more than \(arena.budget) bytes of memory"
                 )
             }
+            // protobuf-c says only that it failed; walk the bytes to say where and why.
+            try WireScanner(maxDepth: .max).check(bytes, descriptor)
             throw ProtoCodecError(.malformedWire, messageName: descriptor.fullName, detail: "protobuf-c rejected the input")
         }
         return ProtoCReader(base: UnsafeRawPointer(unpacked), descriptor: descriptor)

@@ -41,6 +41,11 @@ public struct ProtoMessageDescriptor: @unchecked Sendable, Hashable {
 
     var fieldCount: Int { Int(pointer.pointee.n_fields) }
 
+    /// True when protobuf-c's own checks fall short for this type, so its bytes are walked
+    /// before unpacking (`WireScanner`): it can nest without a bound the schema sets (a cycle),
+    /// or it holds a bool (protobuf-c takes a bool in any wire type).
+    var needsWireWalk: Bool { DescriptorRegistry.shared.walked.contains(self) }
+
     func field(at index: Int) -> ProtobufCFieldDescriptor { pointer.pointee.fields[index] }
 
     /// The index of the field with this number, or nil.
@@ -168,6 +173,7 @@ struct DescriptorRegistry: @unchecked Sendable {
 
     let messages: [String: ProtoMessageDescriptor]
     let enums: [String: ProtoEnumDescriptor]
+    let walked: Set<ProtoMessageDescriptor>
 
     private init() {
         var count = 0
@@ -185,6 +191,25 @@ struct DescriptorRegistry: @unchecked Sendable {
         }
         self.messages = messages
         self.enums = enums
+        self.walked = Self.typesNeedingWireWalk(Array(messages.values))
+    }
+
+    private static func typesNeedingWireWalk(_ messages: [ProtoMessageDescriptor]) -> Set<ProtoMessageDescriptor> {
+        func children(_ message: ProtoMessageDescriptor) -> [ProtoMessageDescriptor] {
+            message.fields.compactMap(\.messageType)
+        }
+        func reachable(from roots: [ProtoMessageDescriptor]) -> Set<ProtoMessageDescriptor> {
+            var seen = Set<ProtoMessageDescriptor>()
+            var stack = roots
+            while let next = stack.popLast() {
+                if seen.insert(next).inserted { stack += children(next) }
+            }
+            return seen
+        }
+        let risky = Set(messages.filter { message in
+            message.fields.contains { $0.kind == .bool } || reachable(from: children(message)).contains(message)
+        })
+        return Set(messages.filter { !reachable(from: [$0]).isDisjoint(with: risky) })
     }
 
     /// protoc's FileDescriptorSet for the whole schema, with imports and comments.

@@ -7,10 +7,11 @@ import Glibc
 /// Checks protobuf wire bytes against a descriptor before protobuf-c unpacks them, without
 /// allocating.
 ///
-/// protobuf-c 1.4.1 leaves gaps this closes: it recurses without a depth limit, truncates a
-/// string at an embedded NUL (so two different ids could decode to the same one), accepts any
-/// wire type for a bool, accepts field numbers above 2^29-1, and never says which field was
-/// wrong. Every decode runs this pass first; it stops at the first problem, naming the field.
+/// protobuf-c 1.4.1 recurses without a depth limit and accepts any wire type for a bool, so the
+/// bytes of every type that can nest without bound or holds a bool are walked first
+/// (`ProtoMessageDescriptor.needsWireWalk`); the walk also rejects field numbers above 2^29-1
+/// and names the field at fault. (Strings cut at a U+0000 are caught after unpacking, from the
+/// sizes the arena records.)
 struct WireScanner {
     let maxDepth: Int
 
@@ -103,16 +104,7 @@ struct WireScanner {
         case PROTOBUF_C_TYPE_MESSAGE:
             let nested = field.pointee.descriptor!.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
             try scan(body, ProtoMessageDescriptor(nested), depth: depth + 1)
-        case PROTOBUF_C_TYPE_STRING:
-            if let start = body.baseAddress, memchr(start, 0, body.count) != nil {
-                throw ProtoCodecError(
-                    .unrepresentableString,
-                    messageName: descriptor.fullName,
-                    fieldName: name,
-                    detail: "the string contains U+0000, which protobuf-c cannot carry"
-                )
-            }
-        case PROTOBUF_C_TYPE_BYTES:
+        case PROTOBUF_C_TYPE_STRING, PROTOBUF_C_TYPE_BYTES:
             break
         default:
             try checkPacked(body, field, descriptor)
