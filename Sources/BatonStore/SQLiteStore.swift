@@ -2,6 +2,7 @@ import Baton
 import BatonProtos
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode. Rows keep the columns queries need and the
 /// serialized proto in a BLOB, so new schema fields need no migration.
@@ -16,6 +17,16 @@ public final class SQLiteStore: BatonStore {
     }
 
     private let pool: DatabasePool
+    /// Writes waiting for the writer, and whether it is draining them.
+    private let queue = Mutex<(jobs: [WriteJob], draining: Bool)>(([], false))
+    private let committedTransactions = Atomic<Int>(0)
+    private let checkpointer: Checkpointer
+    /// Commits between two background checkpoints.
+    private static let checkpointEvery = 32
+    /// WAL pages after which the writer checkpoints by itself, the background checkpoints not
+    /// having let the WAL restart (under sustained writes they never catch up with the last
+    /// commit): so the WAL file stays under about 80 MB.
+    private static let fallbackCheckpointPages = 20_000
     /// The database file.
     public let path: String
 
@@ -24,6 +35,12 @@ public final class SQLiteStore: BatonStore {
         pool = try Self.openPool(path: path, durability: durability)
         self.path = path
         try Migrations.migrator.migrate(pool)
+        // Checkpoints run on their own connection, off the commit path (see `Checkpointer`); the
+        // writer only checkpoints itself if the WAL grows far past that.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
+        }
+        checkpointer = try Checkpointer(path: path, durability: durability)
     }
 
     /// A GRDB pool on `path` in WAL mode with `durability`'s `synchronous` level, its folder
@@ -56,9 +73,134 @@ public final class SQLiteStore: BatonStore {
         return "\(home)/.local/share/baton/baton.sqlite"
     }
 
+    /// Runs `body` in a write transaction and returns once it is committed.
+    ///
+    /// Group commit: writes that arrive while another is running wait in a queue, and the writer
+    /// then runs all of them in one SQLite transaction, each in its own savepoint, and commits
+    /// once. A body that throws rolls back only its savepoint and gets its error; the others
+    /// commit. Every caller resumes only after the commit (or with the error that ended the
+    /// transaction). A write that arrives alone runs in a transaction of its own, as before.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
-        try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = WriteJob(
+                run: { db in
+                    let result: Result<T, any Error>
+                    do {
+                        let transaction = SQLiteTransaction(db: db)
+                        let value = try body(transaction)
+                        try transaction.flush()
+                        result = .success(value)
+                    } catch {
+                        result = .failure(error)
+                    }
+                    switch result {
+                    case .failure(let error):
+                        return WriteOutcome(error: error) { _ in continuation.resume(throwing: error) }
+                    case .success(let value):
+                        return WriteOutcome(error: nil) { commitError in
+                            if let commitError {
+                                continuation.resume(throwing: commitError)
+                            } else {
+                                continuation.resume(returning: value)
+                            }
+                        }
+                    }
+                },
+                fail: { error in continuation.resume(throwing: error) }
+            )
+            let startDraining = queue.withLock { state -> Bool in
+                state.jobs.append(job)
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDraining { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
+        }
     }
+
+    /// Runs queued writes, a batch per transaction, until the queue is empty.
+    private func drain(_ db: Database) {
+        while true {
+            let batch = queue.withLock { state -> [WriteJob] in
+                let batch = Array(state.jobs.prefix(Self.maxBatch))
+                state.jobs.removeFirst(batch.count)
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            run(batch, db)
+        }
+    }
+
+    /// The most writes committed together.
+    private static let maxBatch = 64
+
+    /// Runs `batch` in one transaction (a savepoint each when there are several), commits, then
+    /// resumes every caller.
+    private func run(_ batch: [WriteJob], _ db: Database) {
+        // Writes whose body succeeded in the open transaction: resumed once it commits.
+        var pending: [WriteOutcome] = []
+        var open = false
+        /// Fails the writes of the open transaction, which will not commit, and rolls it back.
+        func abandon(_ error: any Error) {
+            try? db.rollback()
+            for outcome in pending { outcome.finish(error) }
+            pending = []
+            open = false
+        }
+        let savepoints = batch.count > 1
+        for job in batch {
+            do {
+                if !open {
+                    try db.beginTransaction(.immediate)
+                    open = true
+                }
+                if savepoints { try db.execute(sql: "SAVEPOINT baton_write") }
+            } catch {
+                abandon(error)
+                job.fail(error)
+                continue
+            }
+            let outcome = job.run(db)
+            guard let error = outcome.error else {
+                pending.append(outcome)
+                if savepoints {
+                    do { try db.execute(sql: "RELEASE SAVEPOINT baton_write") } catch { abandon(error) }
+                }
+                continue
+            }
+            // The body threw: undo its work only, unless SQLite already ended the transaction.
+            if !db.isInsideTransaction {
+                abandon(error)
+            } else if savepoints {
+                do {
+                    try db.execute(sql: "ROLLBACK TO SAVEPOINT baton_write")
+                    try db.execute(sql: "RELEASE SAVEPOINT baton_write")
+                } catch {
+                    abandon(error)
+                }
+            } else {
+                abandon(error)
+            }
+            outcome.finish(nil)
+        }
+        guard open else { return }
+        do {
+            try db.commit()
+        } catch {
+            abandon(error)
+            return
+        }
+        let commits = committedTransactions.add(1, ordering: .relaxed).newValue
+        for outcome in pending { outcome.finish(nil) }
+        if commits % Self.checkpointEvery == 0 { checkpointer.schedule() }
+    }
+
+    /// How many writes wait for the writer, for tests of group commit.
+    public func queuedWriteCount() -> Int { queue.withLock { $0.jobs.count } }
+
+    /// How many write transactions committed, for tests of group commit.
+    public func committedTransactionCount() -> Int { committedTransactions.load(ordering: .relaxed) }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
@@ -75,5 +217,64 @@ public final class SQLiteStore: BatonStore {
     }
 
     /// Closes the database; the store must not be used afterwards.
-    public func close() throws { try pool.close() }
+    public func close() throws {
+        checkpointer.close()
+        try pool.close()
+    }
+}
+
+/// How one write's body ended, and how to resume its caller once its transaction ends.
+private struct WriteOutcome {
+    /// The body's error, nil when it returned.
+    let error: (any Error)?
+    /// Resumes the caller given how the transaction ended: nil when it committed. A body that
+    /// threw always gets its own error.
+    let finish: @Sendable ((any Error)?) -> Void
+}
+
+/// A queued write.
+private final class WriteJob: Sendable {
+    /// Runs the body on the writer connection, inside the open transaction.
+    let run: @Sendable (Database) -> WriteOutcome
+    /// Resumes the caller with `error` without running the body.
+    let fail: @Sendable (any Error) -> Void
+
+    init(run: @escaping @Sendable (Database) -> WriteOutcome, fail: @escaping @Sendable (any Error) -> Void) {
+        self.run = run
+        self.fail = fail
+    }
+}
+
+/// Copies committed pages from the WAL into the database file on a connection of its own, so a
+/// commit never waits for a checkpoint (its page writes and syncs). Durability is unchanged: a
+/// commit is in the WAL either way, and the checkpoint syncs as the writer's would.
+/// PASSIVE: it never blocks or waits for the writer or readers.
+private final class Checkpointer: Sendable {
+    private let connection: DatabaseQueue
+    private let queue = DispatchQueue(label: "baton.sqlite.checkpoint")
+    private let scheduled = Atomic<Bool>(false)
+
+    init(path: String, durability: SQLiteStore.Durability) throws {
+        let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        connection = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// Runs a checkpoint soon, unless one is already waiting to run.
+    func schedule() {
+        guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        queue.async { [self] in
+            scheduled.store(false, ordering: .releasing)
+            _ = try? connection.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+            }
+        }
+    }
+
+    /// Waits for a running checkpoint and closes the connection.
+    func close() {
+        queue.sync {}
+        try? connection.close()
+    }
 }

@@ -4,20 +4,137 @@ import Foundation
 import GRDB
 
 /// The store's reads and writes on one GRDB connection, inside the transaction GRDB opened.
+///
+/// Within one transaction it remembers what it read or wrote (reps, teams, the last event
+/// sequence), so a change that looks the same rep up several times reads and decodes it once.
+/// Writes wait for `flush()`, which the store runs before the transaction commits (and which
+/// runs before any query that could see them): the last saved version of each chat is written
+/// once instead of on every step, and appended transcript entries and events go in a few rows
+/// per INSERT.
 struct SQLiteTransaction: StoreTransaction {
     let db: Database
+    private let cache = Cache()
+
+    init(db: Database) { self.db = db }
+
+    /// What this transaction has read or written, valid only while it is open.
+    private final class Cache {
+        /// Reps read or saved, nil for ids known to be absent.
+        var reps: [String: Baton_V1_Rep?] = [:]
+        /// Every team, once read and until one is saved.
+        var teams: [Baton_V1_Team]? = nil
+        /// The last event sequence, once known.
+        var lastEventSequence: UInt64? = nil
+        /// Chats saved but not written yet, by id, in the order first saved.
+        var pendingChats: [String: Baton_V1_Chat] = [:]
+        var pendingOrder: [String] = []
+        /// Rows appended but not inserted yet, per table: inserted by `flush()` a few rows per
+        /// statement.
+        var pendingRows: [PendingRows] = PendingTable.allCases.map { PendingRows(table: $0) }
+        var hasPendingRows = false
+    }
+
+    /// The append-only tables whose inserts wait for `flush()`.
+    enum PendingTable: Int, CaseIterable {
+        case entries, events, eventReps, eventTeams
+
+        var insert: String {
+            switch self {
+            case .entries: "INSERT INTO transcript_entries (chat_id, sequence, everyone, data) VALUES "
+            case .events: "INSERT INTO events (sequence, kind, chat_id, actor_rep_id, request_id, data) VALUES "
+            case .eventReps: "INSERT INTO event_reps (rep_id, sequence) VALUES "
+            case .eventTeams: "INSERT INTO event_teams (team_id, sequence) VALUES "
+            }
+        }
+
+        var columns: Int {
+            switch self {
+            case .entries: 4
+            case .events: 6
+            case .eventReps, .eventTeams: 2
+            }
+        }
+
+        /// The INSERT of `count` rows (1...rowsPerInsert), built once.
+        func sql(rows count: Int) -> String { Self.statements[rawValue][count - 1] }
+
+        private static let statements: [[String]] = allCases.map { table in
+            let row = "(" + Array(repeating: "?", count: table.columns).joined(separator: ", ") + ")"
+            return (1...SQLiteTransaction.rowsPerInsert).map { count in
+                table.insert + Array(repeating: row, count: count).joined(separator: ", ")
+            }
+        }
+    }
+
+    /// Rows of one table waiting to be inserted, their values one after the other.
+    struct PendingRows {
+        let table: PendingTable
+        var values: [DatabaseValue] = []
+    }
+
+    /// Queues a row for `table`, inserted by the next `flush()`.
+    private func queue(_ table: PendingTable, _ values: [DatabaseValue]) {
+        cache.pendingRows[table.rawValue].values += values
+        cache.hasPendingRows = true
+    }
+
+    /// The most rows one INSERT carries.
+    fileprivate static let rowsPerInsert = 16
+
+    /// Writes the rows appended and the chats saved since the last flush. Runs before commit and
+    /// before any query over those tables (beyond one chat by id, answered from what was saved).
+    func flush() throws {
+        if cache.hasPendingRows {
+            let tables = cache.pendingRows
+            cache.pendingRows = PendingTable.allCases.map { PendingRows(table: $0) }
+            cache.hasPendingRows = false
+            for pending in tables where !pending.values.isEmpty {
+                let width = pending.table.columns
+                let rowCount = pending.values.count / width
+                var start = 0
+                while start < rowCount {
+                    let count = min(Self.rowsPerInsert, rowCount - start)
+                    let values = pending.values[(start * width)..<((start + count) * width)]
+                    try db.cachedStatement(sql: pending.table.sql(rows: count))
+                        .execute(arguments: StatementArguments(values))
+                    start += count
+                }
+            }
+        }
+        guard !cache.pendingOrder.isEmpty else { return }
+        let order = cache.pendingOrder
+        let pending = cache.pendingChats
+        cache.pendingOrder = []
+        cache.pendingChats = [:]
+        for id in order {
+            try write(pending[id]!)
+        }
+    }
 
     // MARK: Reads
 
-    func rep(_ id: String) throws -> Baton_V1_Rep? { try one("SELECT data FROM reps WHERE id = ?", [id]) }
+    func rep(_ id: String) throws -> Baton_V1_Rep? {
+        if let cached = cache.reps[id] { return cached }
+        let rep: Baton_V1_Rep? = try one("SELECT data FROM reps WHERE id = ?", [id])
+        cache.reps[id] = .some(rep)
+        return rep
+    }
 
     func reps() throws -> [Baton_V1_Rep] { try all("SELECT data FROM reps ORDER BY id", []) }
 
     func team(_ id: String) throws -> Baton_V1_Team? { try one("SELECT data FROM teams WHERE id = ?", [id]) }
 
-    func teams() throws -> [Baton_V1_Team] { try all("SELECT data FROM teams ORDER BY id", []) }
+    func teams() throws -> [Baton_V1_Team] {
+        if let cached = cache.teams { return cached }
+        let teams: [Baton_V1_Team] = try all("SELECT data FROM teams ORDER BY id", [])
+        cache.teams = teams
+        return teams
+    }
 
-    func chat(_ id: String) throws -> Baton_V1_Chat? { try one("SELECT data FROM chats WHERE id = ?", [id]) }
+    func chat(_ id: String) throws -> Baton_V1_Chat? {
+        if let pending = cache.pendingChats[id] { return pending }
+        return try one("SELECT data FROM chats WHERE id = ?", [id])
+    }
 
     func chats(ownerRepID: String?, teamID: String?, state: Baton_V1_ChatState?) throws -> [Baton_V1_Chat] {
         var conditions: [String] = []
@@ -34,19 +151,22 @@ struct SQLiteTransaction: StoreTransaction {
             conditions.append("state = ?")
             arguments += [state.rawValue]
         }
+        try flush()
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         return try all("SELECT data FROM chats \(filter) ORDER BY updated_at DESC, id", arguments)
     }
 
     func activeChatCount(repID: String) throws -> Int {
-        try Int.fetchOne(
+        try flush()
+        return try Int.fetchOne(
             db.cachedStatement(sql: "SELECT COUNT(*) FROM chats WHERE owner_rep_id = ? AND state = ?"),
             arguments: [repID, Baton_V1_ChatState.active.rawValue]
         ) ?? 0
     }
 
     func entries(chatID: String, after: UInt64, limit: Int?, everyoneOnly: Bool) throws -> [Baton_V1_TranscriptEntry] {
-        try all(
+        try flush()
+        return try all(
             """
             SELECT data FROM transcript_entries WHERE chat_id = ? AND sequence > ? \(everyoneOnly ? "AND everyone = 1" : "")
             ORDER BY sequence LIMIT ?
@@ -76,18 +196,23 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func events(after: UInt64, limit: Int) throws -> [Baton_V1_Event] {
-        try all("SELECT data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?", [Int64(after), limit])
+        try flush()
+        return try all("SELECT data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?", [Int64(after), limit])
     }
 
     func lastEventSequence() throws -> UInt64 {
-        UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) FROM events")) ?? 0)
+        if let cached = cache.lastEventSequence { return cached }
+        let last = UInt64(
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(sequence), 0) FROM events")) ?? 0
+        )
+        cache.lastEventSequence = last
+        return last
     }
 
     func rememberedResponse(method: String, key: String) throws -> RememberedResponse? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: "SELECT fingerprint, response FROM idempotency WHERE method = ? AND key = ?",
+                db.cachedStatement(sql: "SELECT fingerprint, response FROM idempotency WHERE method = ? AND key = ?"),
                 arguments: [method, key]
             )
         else { return nil }
@@ -106,17 +231,25 @@ struct SQLiteTransaction: StoreTransaction {
                 try blob(rep),
             ]
         )
+        cache.reps[rep.id] = .some(rep)
     }
 
     func save(_ team: Baton_V1_Team) throws {
         var stored = team
         stored.memberRepIDs = []
         try run("INSERT OR REPLACE INTO teams (id, data) VALUES (?, ?)", arguments: [team.id, try blob(stored)])
+        cache.teams = nil
     }
 
     func save(_ chat: Baton_V1_Chat) throws {
         var stored = chat
         stored.transcript = []
+        if cache.pendingChats.updateValue(stored, forKey: chat.id) == nil { cache.pendingOrder.append(chat.id) }
+    }
+
+    /// Writes a chat row (its transcript already cleared).
+    private func write(_ stored: Baton_V1_Chat) throws {
+        let chat = stored
         try run(
             """
             INSERT OR REPLACE INTO chats (id, owner_rep_id, team_id, state, updated_at, data)
@@ -130,9 +263,12 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func append(_ entry: Baton_V1_TranscriptEntry, chatID: String) throws {
-        try run(
-            "INSERT INTO transcript_entries (chat_id, sequence, everyone, data) VALUES (?, ?, ?, ?)",
-            arguments: [chatID, Int64(entry.sequence), entry.visibility == .everyone ? 1 : 0, try blob(entry)]
+        queue(
+            .entries,
+            [
+                chatID.databaseValue, Int64(entry.sequence).databaseValue,
+                (entry.visibility == .everyone ? 1 : 0).databaseValue, try blob(entry).databaseValue,
+            ]
         )
     }
 
@@ -150,18 +286,16 @@ struct SQLiteTransaction: StoreTransaction {
         var event = event
         event.sequence = try lastEventSequence() + 1
         let sequence = Int64(event.sequence)
-        try run(
-            "INSERT INTO events (sequence, kind, chat_id, actor_rep_id, request_id, data) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [
-                sequence, event.kind.rawValue, event.chatID, event.actorRepID, event.requestID, try blob(event),
+        queue(
+            .events,
+            [
+                sequence.databaseValue, event.kind.rawValue.databaseValue, event.chatID.databaseValue,
+                event.actorRepID.databaseValue, event.requestID.databaseValue, try blob(event).databaseValue,
             ]
         )
-        for rep in event.repIDs {
-            try run("INSERT INTO event_reps (rep_id, sequence) VALUES (?, ?)", arguments: [rep, sequence])
-        }
-        for team in event.teamIDs {
-            try run("INSERT INTO event_teams (team_id, sequence) VALUES (?, ?)", arguments: [team, sequence])
-        }
+        cache.lastEventSequence = event.sequence
+        for rep in event.repIDs { queue(.eventReps, [rep.databaseValue, sequence.databaseValue]) }
+        for team in event.teamIDs { queue(.eventTeams, [team.databaseValue, sequence.databaseValue]) }
         return event.sequence
     }
 

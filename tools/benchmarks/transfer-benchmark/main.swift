@@ -11,7 +11,10 @@ import GRDB
 // (NORMAL, then FULL), in one process and run, alternating rounds so machine noise hits both
 // sides alike. Then 8 tasks at once on different chats, for both sides.
 // Run: swift run -c release baton-transfer-benchmark [--transfers N] [--chats N] [--rounds N]
-//      [--tasks N] [--bare]   (--bare: no note, visitor message or idempotency key)
+//      [--tasks N] [--bare] [--normal-only]   (--bare: no note, visitor message or idempotency
+//      key; --normal-only: skip the FULL half, e.g. when profiling)
+// The concurrent Baton line ends with how many SQLite transactions the transfers took (the store
+// commits writes that queue up together).
 
 let arguments = CommandLine.arguments
 func argument(_ name: String, _ fallback: Int) -> Int {
@@ -23,6 +26,7 @@ let chatCount = argument("--chats", 200)
 let rounds = min(argument("--rounds", 5), transfers)
 let taskCount = argument("--tasks", 8)
 let bare = arguments.contains("--bare")
+let normalOnly = arguments.contains("--normal-only")
 let target = 5_000.0
 let chatsPerPair = 10
 let pairCount = max(1, (chatCount + chatsPerPair - 1) / chatsPerPair)
@@ -226,7 +230,8 @@ print(
 if onTmpfs { print("warning: \(folder) is on tmpfs, where commits never reach a disk; set TMPDIR elsewhere") }
 
 do {
-    for (name, durability) in [("NORMAL", SQLiteStore.Durability.processCrash), ("FULL", .powerLoss)] {
+    let modes: [(String, SQLiteStore.Durability)] = [("NORMAL", .processCrash), ("FULL", .powerLoss)]
+    for (name, durability) in normalOnly ? Array(modes.prefix(1)) : modes {
         let storePath = "\(folder)/\(name).sqlite"
         let store = try SQLiteStore(path: storePath, durability: durability)
         let handoff = Handoff(store: store)
@@ -301,6 +306,7 @@ do {
         let partitions = (0..<taskCount).map { task in
             stride(from: task, to: chatCount, by: taskCount).map { chats[$0] }
         }
+        let commitsBefore = store.committedTransactionCount()
         start = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (task, partition) in partitions.enumerated() where !partition.isEmpty {
@@ -314,6 +320,7 @@ do {
             try await group.waitForAll()
         }
         let busyTasks = partitions.filter { !$0.isEmpty }.count
+        let commits = store.committedTransactionCount() - commitsBefore
         let batonConcurrent = Double(perTask * busyTasks) / seconds(clock.now - start)
         print(
             row(
@@ -324,6 +331,7 @@ do {
                 baton: batonConcurrent,
                 batonLatency: nil
             )
+                + " | \(commits) commits"
         )
 
         try store.close()
