@@ -121,6 +121,11 @@ let package = Package(
             ],
             path: "tools/benchmarks/transfer-benchmark"
         ),
+        .executableTarget(
+            name: "baton-availability-benchmark",
+            dependencies: ["Baton", "BatonProtos", "BatonStore"],
+            path: "tools/benchmarks/availability-benchmark"
+        ),
         // The floor of the RPC benchmark: a raw C ping-pong over a Unix socket.
         .target(
             name: "CBatonRPCBaseline",

@@ -15,6 +15,7 @@ public struct BatonError: Error, Sendable, CustomStringConvertible {
         case badRequest(Baton_V1_BadRequest)
         case versionConflict(Baton_V1_VersionConflict)
         case transferUnavailable(Baton_V1_TransferUnavailable)
+        case bookingConflict(Baton_V1_BookingConflict)
     }
 
     /// The status code.

@@ -31,7 +31,7 @@ public struct RememberedResponse: Sendable {
 
 /// Reads of the stored state. Reps, teams and chats come back as stored: output-only fields
 /// derived from other rows (active chat counts, members, transcripts) are filled by the domain.
-public protocol StoreReader {
+public protocol StoreReader: CalendarStoreReader {
     func rep(_ id: String) throws -> Baton_V1_Rep?
     /// Every rep, ordered by id.
     func reps() throws -> [Baton_V1_Rep]
@@ -59,7 +59,7 @@ public protocol StoreReader {
 }
 
 /// Writes, inside one transaction.
-public protocol StoreTransaction: StoreReader {
+public protocol StoreTransaction: StoreReader, CalendarStoreTransaction {
     func save(_ rep: Baton_V1_Rep) throws
     func save(_ team: Baton_V1_Team) throws
     /// Saves a chat's own fields; its transcript is appended entry by entry.

@@ -11,6 +11,7 @@ extension Handoff {
         var validator = Validator()
         validator.id(request.chatID, "chat_id")
         try validator.check()
+        let now = clock.now
         return try await read { reader in
             guard let chat = try reader.chat(request.chatID) else { throw BatonError.chatNotFound(request.chatID) }
             let teams = Dictionary(uniqueKeysWithValues: try reader.teams().map { ($0.id, $0) })
@@ -27,6 +28,9 @@ extension Handoff {
                 let reason = Eligibility.reason(target.rep!, for: chat, teams: teams)
                 target.eligible = reason == nil
                 target.reason = reason ?? .unspecified
+                if request.includeNextFreeSlot && reason != nil {
+                    target.nextFreeSlot = try nextFreeSlots(of: rep, lengthMinutes: 0, limit: 1, now: now, reader).first
+                }
                 if !request.eligibleOnly || target.eligible { targets.append(target) }
             }
             targets.sort { left, right in
@@ -60,10 +64,11 @@ extension Handoff {
             validator.fail("request_ttl_seconds", "request_ttl_seconds \(request.requestTTLSeconds) is above 3600")
         }
         if request.maxSlots > 50 { validator.fail("max_slots", "max_slots \(request.maxSlots) is above 50") }
+        validator.range(request.meetingLengthMinutes, "meeting_length_minutes", 5...480, zeroAllowed: true)
         validator.text(request.bookerMessage, "booker_message", max: 2000)
         try validator.check()
         let ttl = request.requestTTLSeconds == 0 ? defaultRequestTTL : request.requestTTLSeconds
-        return try await write { transaction, now in
+        return try await writeKeepingPostedBooker(request) { transaction, now in
             try Idempotency.run(
                 transaction,
                 method: "TransferChat",
@@ -100,7 +105,14 @@ extension Handoff {
                 let teams = Dictionary(uniqueKeysWithValues: try transaction.teams().map { ($0.id, $0) })
                 let hydratedTarget = try hydrate(target, transaction)
                 if let reason = Eligibility.reason(hydratedTarget, for: chat, teams: teams) {
-                    throw unavailable(hydratedTarget, chat: chat, reason: reason, action: request.onUnavailable)
+                    let change = Change(transaction, now: now, actor: .rep(actor.id), caller: caller)
+                    throw try unavailableTarget(
+                        hydratedTarget,
+                        chat: &chat,
+                        reason: reason,
+                        request: request,
+                        change: change
+                    )
                 }
                 let change = Change(transaction, now: now, actor: .rep(actor.id), caller: caller)
                 var response = Baton_V1_TransferChatResponse()
@@ -188,19 +200,14 @@ extension Handoff {
     private func unavailable(
         _ target: Baton_V1_Rep,
         chat: Baton_V1_Chat,
-        reason: Baton_V1_IneligibilityReason,
-        action: Baton_V1_UnavailableAction
+        reason: Baton_V1_IneligibilityReason
     ) -> BatonError {
         var detail = Baton_V1_TransferUnavailable()
         detail.chatID = chat.id
         detail.targetRepID = target.id
         detail.reason = reason
         detail.chatVersion = chat.version
-        var message = "\(target.displayName) (\(target.id)) \(Eligibility.describe(reason))"
-        let wantsSlots = action == .offerSlots || action == .offerSlotsAndPostBooker
-        if wantsSlots && Eligibility.isAvailabilityReason(reason) {
-            message += "; no calendar slots can be offered: this server has no calendars yet"
-        }
+        let message = "\(target.displayName) (\(target.id)) \(Eligibility.describe(reason))"
         return BatonError(
             .failedPrecondition,
             Eligibility.errorReason(reason),
@@ -264,7 +271,7 @@ extension Handoff {
                 try checkPending(transfer, now: now)
                 let target = try hydrate(actor, transaction)
                 if target.maxActiveChats > 0 && target.activeChatCount >= target.maxActiveChats {
-                    throw unavailable(target, chat: chat, reason: .atCapacity, action: .fail)
+                    throw unavailable(target, chat: chat, reason: .atCapacity)
                 }
                 let change = Change(transaction, now: now, actor: .rep(actor.id), caller: caller)
                 let fromName = try transaction.rep(transfer.fromRepID)?.displayName ?? transfer.fromRepID

@@ -3,7 +3,8 @@ import BatonProtos
 
 /// The guide's story as seed data (`batond --demo`): a sales team with Ana (available, owning an
 /// active chat with a transcript), Ben (available), Cara (away), Dan (logged out) and Maya, their
-/// manager. Seeding an already seeded store changes nothing.
+/// manager, each with a working week on their calendar. Seeding an already seeded store changes
+/// nothing.
 public enum DemoData {
     /// The seeded team's id.
     public static let teamID = "sales"
@@ -44,6 +45,7 @@ public enum DemoData {
                 _ = try await handoff.setPresence(setPresence, caller: caller)
             }
         }
+        try await seedSchedules(handoff, caller: caller)
         var start = Baton_V1_StartChatRequest()
         start.visitor = Baton_V1_Visitor()
         start.visitor!.id = "visitor-42"

@@ -20,6 +20,7 @@ extension RPCError {
         case .badRequest(let detail): rpcError = rpcError.adding(detail)
         case .versionConflict(let detail): rpcError = rpcError.adding(detail)
         case .transferUnavailable(let detail): rpcError = rpcError.adding(detail)
+        case .bookingConflict(let detail): rpcError = rpcError.adding(detail)
         case nil: break
         }
         self = rpcError

@@ -68,6 +68,7 @@ enum Migrations {
                     """
             )
         }
+        registerCalendars(&migrator)
         return migrator
     }
 }

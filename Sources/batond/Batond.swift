@@ -118,6 +118,7 @@ struct Batond: AsyncParsableCommand {
             RepsService(handoff: handoff),
             ChatsService(handoff: handoff),
             EventsService(handoff: handoff),
+            CalendarsService(handoff: handoff),
             MetricsService {
                 var buffer: [UInt8] = []
                 registry.emit(into: &buffer)

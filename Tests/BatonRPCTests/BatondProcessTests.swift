@@ -27,7 +27,9 @@ struct BatondProcessTests {
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["--socket", socketPath, "--enable-test-service"] + arguments
+        // Each batond gets its own database: tests run in parallel, and must not share (or touch)
+        // the default one.
+        process.arguments = ["--socket", socketPath, "--data-dir", "\(folder)/data", "--enable-test-service"] + arguments
         process.standardError = try FileHandle(forWritingTo: stderr)
         try process.run()
         defer {
@@ -137,7 +139,8 @@ struct BatondProcessTests {
         try await withBatond { _, socketPath, _ in
             let second = Process()
             second.executableURL = Self.executable
-            second.arguments = ["--socket", socketPath]
+            let folder = URL(fileURLWithPath: socketPath).deletingLastPathComponent().deletingLastPathComponent()
+            second.arguments = ["--socket", socketPath, "--data-dir", folder.appendingPathComponent("data2").path]
             let errors = Pipe()
             second.standardError = errors
             try second.run()

@@ -140,20 +140,4 @@ import Testing
             #expect(available.reps.map(\.id) == ["ana", "ben"])
         }
     }
-
-    @Test func theCalendarFallbackFailsWithTheReasonUntilCalendarsExist() async throws {
-        try await TestBaton.with { baton in
-            let chat = try await baton.seedStory()
-            var request = Make.transfer(chat.id, by: "ana", to: "dan")
-            request.onUnavailable = .offerSlotsAndPostBooker
-            let error = await expectError(.failedPrecondition, .targetLoggedOut) {
-                let _: Baton_V1_TransferChatResponse = try await baton.call("Chats/TransferChat", request)
-            }
-            #expect(error?.message.contains("no calendar slots") == true)
-            let detail = error?.detail(Baton_V1_TransferUnavailable.self)
-            #expect(detail?.nextFreeSlots.isEmpty == true && detail?.bookerEntry == nil)
-            let after: Baton_V1_GetChatResponse = try await baton.call("Chats/GetChat", Make.getChat(chat.id))
-            #expect(after.chat?.version == chat.version)
-        }
-    }
 }

@@ -8,7 +8,7 @@ import Logging
 import Testing
 
 /// A real batond in miniature for one test: a SQLite store in its own temporary folder, a
-/// manual clock, the Reps, Chats and Events services on a Unix socket, and a client.
+/// manual clock, the Reps, Chats, Events and Calendars services on a Unix socket, and a client.
 final class TestBaton: Sendable {
     let directory: String
     let clock: ManualClock
@@ -29,7 +29,10 @@ final class TestBaton: Sendable {
         configuration.shutdownGracePeriod = .seconds(2)
         server = RPCServer(
             configuration: configuration,
-            services: [RepsService(handoff: handoff), ChatsService(handoff: handoff), EventsService(handoff: handoff)],
+            services: [
+                RepsService(handoff: handoff), ChatsService(handoff: handoff), EventsService(handoff: handoff),
+                CalendarsService(handoff: handoff),
+            ],
             logger: Logger(label: "baton-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         try await ServerStartTurns.shared.run { [server] in try await server.start() }
