@@ -30,9 +30,7 @@ extension Handoff {
                 throw BatonError.repNotFound(request.actingRepID)
             }
             let current = try transaction.schedule(repID: rep.id)?.version ?? 0
-            if let expected = request.expectedVersion, expected.value != current {
-                throw BatonError.versionConflict(.schedule, rep.id, expected: expected.value, current: current)
-            }
+            try checkVersion(request.expectedVersion, .schedule, rep.id, current: current)
             let actor: Baton_V1_Actor = request.actingRepID.isEmpty ? .rep(rep.id) : .rep(request.actingRepID)
             let change = Change(transaction, now: now, actor: actor, caller: caller)
             schedule.version = current + 1

@@ -299,8 +299,19 @@ extension Handoff {
     }
 
     func checkVersion(_ expected: Baton_V1_ExpectedVersion?, _ chat: Baton_V1_Chat) throws {
-        if let expected, expected.value != chat.version {
-            throw BatonError.versionConflict(.chat, chat.id, expected: expected.value, current: chat.version)
+        try checkVersion(expected, .chat, chat.id, current: chat.version)
+    }
+
+    /// Optimistic concurrency: fails with ABORTED (VersionConflict) unless the caller's expected
+    /// version, if any, is the current one (0 for something that does not exist yet).
+    func checkVersion(
+        _ expected: Baton_V1_ExpectedVersion?,
+        _ kind: Baton_V1_ResourceKind,
+        _ id: String,
+        current: UInt64
+    ) throws {
+        if let expected, expected.value != current {
+            throw BatonError.versionConflict(kind, id, expected: expected.value, current: current)
         }
     }
 

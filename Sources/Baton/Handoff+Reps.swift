@@ -31,14 +31,7 @@ extension Handoff {
             }
             for team in input.teamIDs where try transaction.team(team) == nil { throw BatonError.teamNotFound(team) }
             let existing = try transaction.rep(input.id)
-            if let expected = request.expectedVersion, expected.value != existing?.version ?? 0 {
-                throw BatonError.versionConflict(
-                    .rep,
-                    input.id,
-                    expected: expected.value,
-                    current: existing?.version ?? 0
-                )
-            }
+            try checkVersion(request.expectedVersion, .rep, input.id, current: existing?.version ?? 0)
             var rep = existing ?? Baton_V1_Rep()
             if existing == nil {
                 rep.id = input.id
@@ -192,14 +185,7 @@ extension Handoff {
                 if try transaction.team(team) == nil { throw BatonError.teamNotFound(team) }
             }
             let existing = try transaction.team(input.id)
-            if let expected = request.expectedVersion, expected.value != existing?.version ?? 0 {
-                throw BatonError.versionConflict(
-                    .team,
-                    input.id,
-                    expected: expected.value,
-                    current: existing?.version ?? 0
-                )
-            }
+            try checkVersion(request.expectedVersion, .team, input.id, current: existing?.version ?? 0)
             var team = existing ?? Baton_V1_Team()
             if existing == nil {
                 team.id = input.id
