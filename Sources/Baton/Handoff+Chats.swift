@@ -109,8 +109,7 @@ extension Handoff {
         let author = request.author ?? .system
         var validator = Validator()
         validator.id(request.chatID, "chat_id")
-        validator.known(author.kind, "author.kind", knownRange: 0...3)
-        if author.kind == .rep { validator.id(author.id, "author.id") }
+        validator.actor(author, "author")
         validator.known(request.visibility, "visibility", knownRange: 0...2)
         validator.text(request.text, "text", max: 16384, required: true)
         validator.idempotencyKey(request.idempotencyKey)
@@ -240,8 +239,7 @@ extension Handoff {
         let actor = request.endedBy ?? .system
         var validator = Validator()
         validator.id(request.chatID, "chat_id")
-        validator.known(actor.kind, "ended_by.kind", knownRange: 0...3)
-        if actor.kind == .rep { validator.id(actor.id, "ended_by.id") }
+        validator.actor(actor, "ended_by")
         try validator.check()
         let ender = actor.kind == .unspecified ? Baton_V1_Actor.system : actor
         return try await write { transaction, now in

@@ -23,8 +23,7 @@ extension Handoff {
             validator.fail("visitor", "visitor.name or visitor.email is required")
         }
         validator.id(request.chatID, "chat_id", required: false)
-        validator.known(booker.kind, "booked_by.kind", knownRange: 0...3)
-        if booker.kind == .rep { validator.id(booker.id, "booked_by.id") }
+        validator.actor(booker, "booked_by")
         validator.idempotencyKey(request.idempotencyKey)
         validator.text(request.notes, "notes", max: 2000)
         try validator.check()
@@ -137,8 +136,7 @@ extension Handoff {
         let canceller = request.cancelledBy ?? .system
         var validator = Validator()
         validator.id(request.meetingID, "meeting_id")
-        validator.known(canceller.kind, "cancelled_by.kind", knownRange: 0...3)
-        if canceller.kind == .rep { validator.id(canceller.id, "cancelled_by.id") }
+        validator.actor(canceller, "cancelled_by")
         validator.text(request.reason, "reason", max: 2000)
         try validator.check()
         let actor = canceller.kind == .unspecified ? Baton_V1_Actor.system : canceller

@@ -44,6 +44,12 @@ struct Validator {
         if !knownRange.contains(value.rawValue) { fail(field, "\(field) has unknown value \(value.rawValue)") }
     }
 
+    /// Who did something (`author`, `ended_by`, ...): a known kind, and an id when it is a rep.
+    mutating func actor(_ actor: Baton_V1_Actor, _ field: String) {
+        known(actor.kind, "\(field).kind", knownRange: 0...3)
+        if actor.kind == .rep { id(actor.id, "\(field).id") }
+    }
+
     /// An idempotency key: empty, or 1 to 128 bytes of printable ASCII.
     mutating func idempotencyKey(_ value: String, _ field: String = "idempotency_key") {
         if value.utf8.count > 128 || !value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {
