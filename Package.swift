@@ -137,9 +137,16 @@ let package = Package(
             dependencies: ["CBatonProtos"],
             path: "tools/benchmarks/codec-baseline"
         ),
+        // What the tests that run real processes share: a child-process runner, the built
+        // executables, batond on a temporary socket.
+        .target(
+            name: "BatonTestSupport",
+            dependencies: ["BatonRPC"],
+            path: "Tests/BatonTestSupport"
+        ),
         .testTarget(
             name: "BatonProtosTests",
-            dependencies: ["BatonProtos"]
+            dependencies: ["BatonProtos", "BatonTestSupport", "rpc-cli"]
         ),
         .testTarget(
             name: "BatonServerTests",
@@ -157,12 +164,19 @@ let package = Package(
         .testTarget(
             name: "BatonRPCTests",
             dependencies: [
+                "batond",
                 "BatonRPC",
+                "BatonTestSupport",
                 "BatonServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        // rpc-cli against a real batond, the README walkthrough, and the example clients.
+        .testTarget(
+            name: "BatonCLITests",
+            dependencies: ["batond", "rpc-cli", "BatonProtos", "BatonRPC", "BatonTestSupport"]
         ),
     ]
 )

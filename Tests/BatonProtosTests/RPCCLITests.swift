@@ -1,4 +1,5 @@
 import BatonProtos
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -143,40 +144,11 @@ import Testing
 /// The `rpc-cli` executable built beside the test bundle.
 enum RPCCLIExecutable {
     static func run(_ arguments: [String], input: [UInt8]) throws -> ChildProcessResult {
-        try ChildProcess.run(try location.get(), arguments, input: input)
-    }
-
-    private static let location = Result { () throws(RPCCLIMissing) in try locate() }
-
-    private static func locate() throws(RPCCLIMissing) -> URL {
-        var directories: [URL] = []
-        // Linux: /proc/self/exe is the test runner, which `swift build` puts beside rpc-cli.
-        if let runner = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directories.append(URL(filePath: runner).deletingLastPathComponent())
-        }
-        directories.append(URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent())
-        // macOS: the runner is inside `.build/debug/<package>PackageTests.xctest`.
-        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-            directories.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        for directory in directories {
-            let candidate = directory.appending(path: "rpc-cli")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        throw RPCCLIMissing(searched: directories.map(\.path))
-    }
-}
-
-struct RPCCLIMissing: Error, CustomStringConvertible {
-    let searched: [String]
-    var description: String {
-        "rpc-cli is not built beside the tests (looked in \(searched.joined(separator: ", "))); run `swift build` first"
+        try ChildProcess.run(try BuiltProducts.executable("rpc-cli"), arguments, input: input)
     }
 }
 
 extension ChildProcessResult {
-    var standardText: String { String(decoding: standardOutput, as: UTF8.self) }
-
     func expectSuccess(sourceLocation: SourceLocation = #_sourceLocation) throws {
         try #require(
             terminationReason == .exit && terminationStatus == 0,

@@ -1,5 +1,6 @@
 import BatonProtos
 import BatonRPC
+import BatonTestSupport
 import Foundation
 import Testing
 
@@ -10,52 +11,15 @@ import Glibc
 /// The batond executable as an operator runs it: its own process, its metrics, its signals.
 @Suite("batond as a process")
 struct BatondProcessTests {
-    /// batond runs beside the test bundle after `swift build` / `swift test`.
-    static let executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("batond")
-
-    /// Starts batond on a socket in a fresh folder, waits until it answers, runs `body`, then
-    /// stops it (SIGTERM) if it is still running.
+    /// Starts batond (with the echo service) on a socket in a fresh folder, runs `body`, then
+    /// stops it if it is still running.
     func withBatond(
         _ arguments: [String] = [],
         _ body: (_ process: Process, _ socketPath: String, _ stderr: URL) async throws -> Void
     ) async throws {
-        let folder = String(cString: mkdtemp(strdup("/tmp/batond-test-XXXXXX"))!)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let socketPath = "\(folder)/run/batond.sock"
-        let stderr = URL(fileURLWithPath: "\(folder)/stderr.log")
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        let process = Process()
-        process.executableURL = Self.executable
-        // Each batond gets its own database: tests run in parallel, and must not share (or touch)
-        // the default one.
-        process.arguments = ["--socket", socketPath, "--data-dir", "\(folder)/data", "--enable-test-service"] + arguments
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        try process.run()
-        defer {
-            if process.isRunning {
-                process.terminate()
-                process.waitUntilExit()
-            }
+        try await BatondProcess.with(["--enable-test-service"] + arguments) { batond in
+            try await body(batond.process, batond.socketPath, batond.stderrLog)
         }
-        try await waitUntilServing(socketPath, process: process, stderr: stderr)
-        try await body(process, socketPath, stderr)
-    }
-
-    /// Polls with a connect until batond accepts: the process start has no event to await.
-    private func waitUntilServing(_ socketPath: String, process: Process, stderr: URL) async throws {
-        for _ in 0..<600 {
-            if let client = try? await RPCClient.connect(socketPath: socketPath) {
-                await client.close()
-                return
-            }
-            try #require(
-                process.isRunning,
-                "batond exited before serving: \((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")"
-            )
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("batond did not start serving within 30 s")
     }
 
     @Test("Metrics/Scrape counts calls by method and status in Prometheus text")
@@ -138,7 +102,7 @@ struct BatondProcessTests {
     func secondInstanceRefusesALiveSocket() async throws {
         try await withBatond { _, socketPath, _ in
             let second = Process()
-            second.executableURL = Self.executable
+            second.executableURL = try BuiltProducts.executable("batond")
             let folder = URL(fileURLWithPath: socketPath).deletingLastPathComponent().deletingLastPathComponent()
             second.arguments = ["--socket", socketPath, "--data-dir", folder.appendingPathComponent("data2").path]
             let errors = Pipe()
@@ -161,8 +125,7 @@ struct BatondProcessTests {
 
     @Test("a client written from PROTOCOL.md alone (tools/examples/health_check.py) gets SERVING")
     func pythonClientFromTheSpecGetsServing() async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("tools/examples/health_check.py")
+        let script = BuiltProducts.repositoryRoot.appendingPathComponent("tools/examples/health_check.py")
         try await withBatond { _, socketPath, _ in
             let python = Process()
             python.executableURL = URL(fileURLWithPath: "/usr/bin/env")

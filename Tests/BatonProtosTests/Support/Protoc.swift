@@ -1,3 +1,4 @@
+import BatonTestSupport
 import Foundation
 
 /// protoc, the reference protobuf implementation (Debian's `protobuf-compiler`), over Baton's
@@ -82,56 +83,5 @@ struct ProtocFailure: Error, CustomStringConvertible {
             input (\(input.count) bytes):
             \(preview)
             """
-    }
-}
-
-/// How a child process ended and what it wrote.
-struct ChildProcessResult: Sendable {
-    var standardOutput: [UInt8]
-    var standardError: String
-    var terminationStatus: Int32
-    var terminationReason: Process.TerminationReason
-}
-
-/// Runs a program to completion with Foundation's `Process`: protoc here, `rpc-cli` in its tests.
-enum ChildProcess {
-    /// Runs `executable` with `input` on stdin and collects stdout and stderr.
-    ///
-    /// All three streams are files, not pipes: a child that exits without reading stdin cannot
-    /// raise SIGPIPE in the test process, and one that writes a lot cannot block on a full pipe.
-    static func run(_ executable: URL, _ arguments: [String], input: [UInt8]) throws -> ChildProcessResult {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "baton-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stdinFile = directory.appending(path: "stdin")
-        let stdoutFile = directory.appending(path: "stdout")
-        let stderrFile = directory.appending(path: "stderr")
-        try Data(input).write(to: stdinFile)
-        try Data().write(to: stdoutFile)
-        try Data().write(to: stderrFile)
-
-        let stdin = try FileHandle(forReadingFrom: stdinFile)
-        let stdout = try FileHandle(forWritingTo: stdoutFile)
-        let stderr = try FileHandle(forWritingTo: stderrFile)
-        defer {
-            try? stdin.close()
-            try? stdout.close()
-            try? stderr.close()
-        }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        process.waitUntilExit()
-
-        return ChildProcessResult(
-            standardOutput: Array(try Data(contentsOf: stdoutFile)),
-            standardError: String(decoding: try Data(contentsOf: stderrFile), as: UTF8.self),
-            terminationStatus: process.terminationStatus,
-            terminationReason: process.terminationReason
-        )
     }
 }

@@ -1,0 +1,103 @@
+import BatonRPC
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real batond as an operator runs it, in its own process, on a socket and database in a
+/// fresh temporary folder that is removed when it is stopped.
+public final class BatondProcess: @unchecked Sendable {
+    /// The folder holding the socket (`run/batond.sock`), the database (`data/`) and `stderr.log`.
+    public let folder: String
+    public let socketPath: String
+    public let stderrLog: URL
+    /// The running process; replaced by `restart()`.
+    public private(set) var process: Process
+    private let arguments: [String]
+
+    /// Starts batond with `arguments` (added to its socket and data folder) and returns once it
+    /// accepts connections.
+    public static func start(_ arguments: [String] = []) async throws -> BatondProcess {
+        let folder = String(cString: mkdtemp(strdup("/tmp/batond-test-XXXXXX"))!)
+        let batond = try BatondProcess(folder: folder, arguments: arguments)
+        try await batond.waitUntilServing()
+        return batond
+    }
+
+    private init(folder: String, arguments: [String]) throws {
+        self.folder = folder
+        self.socketPath = "\(folder)/run/batond.sock"
+        self.stderrLog = URL(fileURLWithPath: "\(folder)/stderr.log")
+        _ = FileManager.default.createFile(atPath: stderrLog.path, contents: nil)
+        // Each batond gets its own database: tests run in parallel, and must not share (or touch)
+        // the default one.
+        self.arguments = ["--socket", socketPath, "--data-dir", "\(folder)/data"] + arguments
+        self.process = try Self.launch(arguments: self.arguments, stderr: stderrLog)
+    }
+
+    private static func launch(arguments: [String], stderr: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = try BuiltProducts.executable("batond")
+        process.arguments = arguments
+        let log = try FileHandle(forWritingTo: stderr)
+        log.seekToEndOfFile()
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    /// What batond logged so far.
+    public var log: String { (try? String(contentsOf: stderrLog, encoding: .utf8)) ?? "" }
+
+    /// Polls with a connect until batond accepts: a process start has no event to await.
+    public func waitUntilServing() async throws {
+        for _ in 0..<600 {
+            if let client = try? await RPCClient.connect(socketPath: socketPath) {
+                await client.close()
+                return
+            }
+            guard process.isRunning else { throw BatondFailed(message: "batond exited before serving: \(log)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BatondFailed(message: "batond did not start serving within 30 s: \(log)")
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Stops batond (SIGTERM), starts it again on the same socket and database, and waits until
+    /// it serves.
+    public func restart() async throws {
+        stop()
+        process = try Self.launch(arguments: arguments, stderr: stderrLog)
+        try await waitUntilServing()
+    }
+
+    /// Stops batond and removes its folder.
+    public func remove() {
+        stop()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Starts batond, runs `body`, then stops it and removes its folder, also when `body` throws.
+    public static func with<Result>(
+        _ arguments: [String] = [],
+        _ body: (BatondProcess) async throws -> Result
+    ) async throws -> Result {
+        let batond = try await start(arguments)
+        defer { batond.remove() }
+        return try await body(batond)
+    }
+}
+
+/// batond did not come up.
+public struct BatondFailed: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
