@@ -23,6 +23,7 @@ public struct EventsService: RPCService {
                 (request: Baton_V1_WatchRequest, writer: RPCStreamWriter<Baton_V1_Event>, _) in
                 try await Self.watch(request, writer: writer, handoff: handoff)
             }
+            .endingOnShutdown()
         ]
     }
 

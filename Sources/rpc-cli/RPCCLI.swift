@@ -13,14 +13,19 @@ struct RPCCLI: AsyncParsableCommand {
             (e.g. 105 NOT_FOUND, 109 FAILED_PRECONDITION, 114 UNAVAILABLE).
             """,
         subcommands: [
-            ListCommand.self, HealthCommand.self, CallCommand.self, EncodeCommand.self, DecodeCommand.self,
+            ListCommand.self, HealthCommand.self, CallCommand.self, WatchCommand.self, EncodeCommand.self, DecodeCommand.self,
+            DescribeCommand.self,
         ]
     )
 
     /// Parses and runs, reporting `CLIFailure`s as one line on stderr with their own exit codes
     /// (ArgumentParser would exit 1 for every error).
     static func main() async {
+        var errorFormat = OutputFormat.text
         do {
+            // Errors print as JSON only when asked (--format json): a terminal-less stdout says
+            // nothing about who reads stderr.
+            errorFormat = (try? parseAsRoot() as? FormatsItsErrors)?.output.format ?? .text
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -28,7 +33,7 @@ struct RPCCLI: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as CLIFailure {
-            FileHandle.standardError.write(Data("rpc-cli: error: \(failure)\n".utf8))
+            Terminal.printError(ErrorReport(failure: failure).rendered(as: errorFormat))
             Foundation.exit(failure.exitCode.rawValue)
         } catch {
             exit(withError: error)

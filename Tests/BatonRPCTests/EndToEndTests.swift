@@ -514,6 +514,47 @@ struct EndToEndTests {
         }
     }
 
+    /// A feed that only ends when cancelled, as Events/Watch does.
+    private struct EndlessFeed: RPCService {
+        static let path = "/baton.test.v1.EndlessFeed/Follow"
+        var methods: [RPCMethodHandler] {
+            [
+                RPCMethodHandler.serverStreaming(Self.path) {
+                    (_: EchoRequest, writer: RPCStreamWriter<EchoResponse>, _) in
+                    var response = EchoResponse()
+                    response.text = "first"
+                    try await writer.send(response)
+                    try await Task.sleep(for: .seconds(3600))
+                }
+                .endingOnShutdown()
+            ]
+        }
+    }
+
+    @Test("a shutdown ends a stream marked endingOnShutdown at once with UNAVAILABLE, not after the grace period")
+    func endlessStreamEndsOnShutdown() async throws {
+        try await withServer(
+            configuration: { $0.shutdownGracePeriod = .seconds(600) },
+            services: [EndlessFeed()]
+        ) { server, socketPath in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            let call = try await client.makeCall(path: EndlessFeed.path)
+            try await call.send(ByteBuffer())
+            call.closeSend()
+            var responses = call.responses.makeAsyncIterator()
+            #expect(try decode(EchoResponse.self, try #require(try await responses.next())).text == "first")
+            let shutdown = Task { await server.shutdown() }
+            do {
+                _ = try await responses.next()
+                Issue.record("the feed ended with OK")
+            } catch let error as RPCError {
+                #expect(error.code == .unavailable)
+                #expect(error.message.contains("resume"), "ended by the grace timer instead: \(error.message)")
+            }
+            await shutdown.value
+        }
+    }
+
     // MARK: Reflection
 
     @Test("Reflection/ListServices lists the served services, ordered by full name, with each method's kind and types")

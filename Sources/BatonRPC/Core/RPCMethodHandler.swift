@@ -74,6 +74,10 @@ public struct RPCResponseWriter: Sendable {
 public struct RPCMethodHandler: Sendable {
     public var path: String
     public var kind: ProtoMethodKind
+    /// True for a stream that only ends when the caller cancels it (Events/Watch): a graceful
+    /// shutdown ends it with UNAVAILABLE right away rather than letting it hold the shutdown for
+    /// the whole grace period. Callers of such streams resume; they never lose anything.
+    public var endsOnShutdown = false
     let body: @Sendable (RPCRequestStream, RPCResponseWriter, RPCServerContext) async throws -> Void
 
     /// A handler over raw bytes, for services that do their own decoding.
@@ -85,6 +89,15 @@ public struct RPCMethodHandler: Sendable {
         self.path = path
         self.kind = kind
         self.body = body
+    }
+}
+
+extension RPCMethodHandler {
+    /// The same handler, ended at once by a graceful shutdown (see `endsOnShutdown`).
+    public func endingOnShutdown() -> RPCMethodHandler {
+        var handler = self
+        handler.endsOnShutdown = true
+        return handler
     }
 }
 

@@ -10,6 +10,9 @@ final class ServerCall: @unchecked Sendable {
     let streamID: UInt32
     let loop: any EventLoop
     let path: String
+    /// The handler streams until cancelled (an event feed): a shutdown ends it at once instead
+    /// of waiting out the grace period, and the client resumes elsewhere or after a restart.
+    let endsOnShutdown: Bool
     /// Unary and server-streaming calls take exactly one request message.
     let takesOneRequest: Bool
     /// The largest MESSAGE payload the client accepts (its SETTINGS).
@@ -49,6 +52,7 @@ final class ServerCall: @unchecked Sendable {
     ) {
         self.streamID = streamID
         self.path = method.path
+        self.endsOnShutdown = method.endsOnShutdown
         self.takesOneRequest = method.kind == .unary || method.kind == .serverStreaming
         self.clientMaxFrameSize = clientMaxFrameSize
         self.connection = connection

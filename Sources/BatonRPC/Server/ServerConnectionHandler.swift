@@ -309,6 +309,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         guard state == .open || state == .awaitingPreface else { return }
         sendGoAway(code: .unavailable, reason: "the server is shutting down")
         state = .draining
+        for call in calls.values where call.endsOnShutdown {
+            call.finish(RPCError(.unavailable, "the server is shutting down; resume the stream after the last message received"))
+        }
+        guard state != .closed else { return }
         if calls.isEmpty {
             close()
             return

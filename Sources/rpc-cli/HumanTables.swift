@@ -1,0 +1,96 @@
+import BatonProtos
+import Foundation
+
+/// The text rendering of the messages people look at rather than parse: reps, transfer targets,
+/// free slots and events. Everything else prints as indented JSON.
+enum HumanTables {
+    /// The message as a table or line, or nil when it has no human rendering.
+    static func render(_ bytes: [UInt8], messageName: String) throws -> String? {
+        switch messageName {
+        case Baton_V1_ListRepsResponse.protoMessageName:
+            return reps(try decode(bytes))
+        case Baton_V1_ListTransferTargetsResponse.protoMessageName:
+            return transferTargets(try decode(bytes))
+        case Baton_V1_QueryAvailabilityResponse.protoMessageName:
+            return slots(try decode(bytes))
+        case Baton_V1_Event.protoMessageName:
+            return EventLine(try decode(bytes)).text
+        default:
+            return nil
+        }
+    }
+
+    private static func decode<Message: ProtoMessage>(_ bytes: [UInt8]) throws -> Message {
+        try CLIFailure.mapping { try Message(serializedBytes: bytes) }
+    }
+
+    static func reps(_ response: Baton_V1_ListRepsResponse) -> String {
+        var table = TextTable("ID", "NAME", "ROLE", "PRESENCE", "STATUS", "CHATS", "CAN TAKE", "TEAMS")
+        for rep in response.reps {
+            table.append(
+                rep.id, rep.displayName, label(rep.role), label(rep.presence), label(rep.status), chats(rep),
+                rep.canTakeTransfer ? "yes" : "no", rep.teamIDs.joined(separator: ",")
+            )
+        }
+        return table.rendered
+    }
+
+    static func transferTargets(_ response: Baton_V1_ListTransferTargetsResponse) -> String {
+        var table = TextTable("REP", "NAME", "PRESENCE", "STATUS", "CHATS", "ELIGIBLE", "WHY NOT", "NEXT FREE SLOT")
+        for target in response.targets {
+            let rep = target.rep ?? Baton_V1_Rep()
+            table.append(
+                rep.id, rep.displayName, label(rep.presence), label(rep.status), chats(rep),
+                target.eligible ? "yes" : "no", target.eligible ? "" : label(target.reason),
+                target.nextFreeSlot.map { localTime($0.startTime, zone: rep.timeZone) } ?? ""
+            )
+        }
+        return table.rendered
+    }
+
+    static func slots(_ response: Baton_V1_QueryAvailabilityResponse) -> String {
+        var table = TextTable("REP", "START (UTC)", "END (UTC)")
+        for slot in response.slots {
+            table.append(slot.repID, utcTime(slot.startTime), utcTime(slot.endTime))
+        }
+        return table.rendered
+    }
+
+    /// "1/3" (active of capacity), or "1" when the rep has no limit.
+    private static func chats(_ rep: Baton_V1_Rep) -> String {
+        rep.maxActiveChats == 0 ? "\(rep.activeChatCount)" : "\(rep.activeChatCount)/\(rep.maxActiveChats)"
+    }
+
+    /// An enum value without its type prefix, in lower case: `PRESENCE_LOGGED_IN` is "logged in".
+    static func label<Value: ProtoEnum>(_ value: Value) -> String {
+        guard value.rawValue != 0 else { return "" }
+        let name = ProtoEnumDescriptor.lookup(Value.protoEnumName)?.name(of: value.rawValue) ?? "\(value.rawValue)"
+        let typeName = Value.protoEnumName.split(separator: ".").last.map(String.init) ?? ""
+        let prefix = typeName.reduce(into: "") { prefix, character in
+            if character.isUppercase, !prefix.isEmpty { prefix += "_" }
+            prefix += character.uppercased()
+        } + "_"
+        let bare = name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+        return bare.lowercased().replacingOccurrences(of: "_", with: " ")
+    }
+
+    /// "Fri 27 Nov 09:00 Europe/Lisbon": the time as the rep reads it on their calendar.
+    static func localTime(_ timestamp: Google_Protobuf_Timestamp?, zone: String) -> String {
+        guard let timestamp, let timeZone = TimeZone(identifier: zone) else { return utcTime(timestamp) }
+        return format(timestamp, "EEE dd MMM HH:mm", timeZone) + " " + zone
+    }
+
+    /// "2026-11-27 09:00": minutes are what slots are made of.
+    static func utcTime(_ timestamp: Google_Protobuf_Timestamp?) -> String {
+        guard let timestamp else { return "" }
+        return format(timestamp, "yyyy-MM-dd HH:mm", TimeZone(identifier: "UTC")!)
+    }
+
+    private static func format(_ timestamp: Google_Protobuf_Timestamp, _ pattern: String, _ zone: TimeZone) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = pattern
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(timestamp.seconds)))
+    }
+}

@@ -1,0 +1,28 @@
+/// Rows of text in columns padded to their widest cell, like `ls -l` or `kubectl get`.
+struct TextTable {
+    let headers: [String]
+    private(set) var rows: [[String]] = []
+
+    init(_ headers: String...) { self.headers = headers }
+
+    mutating func append(_ cells: String...) { rows.append(cells) }
+
+    var rendered: String {
+        let all = [headers] + rows
+        let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { cells in
+            cells.enumerated()
+                .map { column, cell in column == cells.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+                .trailingSpacesRemoved
+        }.joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate var trailingSpacesRemoved: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}
