@@ -3,7 +3,7 @@ import BatonRPC
 import Foundation
 
 /// A failure as the user reads it on stderr: in text, `rpc-cli: error: CODE: message` and one
-/// indented line per typed detail; in JSON, one object
+/// indented line per typed detail, in words; in JSON, one object
 /// `{"code":"FAILED_PRECONDITION","exitCode":109,"message":"…","details":[{"@type":…}]}`.
 struct ErrorReport {
     let failure: CLIFailure
@@ -18,7 +18,7 @@ struct ErrorReport {
     private var text: String {
         var lines = ["rpc-cli: error: \(failure)"]
         if case .status(let error) = failure {
-            lines += error.details.map { "  \($0.type): \(Self.detailJSON($0))" }
+            lines += error.details.map { "  " + DetailText.line($0) }
         }
         return lines.joined(separator: "\n")
     }

@@ -12,15 +12,25 @@ enum HumanTables {
         case Baton_V1_ListTransferTargetsResponse.protoMessageName:
             return transferTargets(try decode(bytes))
         case Baton_V1_QueryAvailabilityResponse.protoMessageName:
-            return slots(try decode(bytes))
+            return slots(try decode(bytes, as: Baton_V1_QueryAvailabilityResponse.self).slots)
         case Baton_V1_Event.protoMessageName:
             return EventLine(try decode(bytes)).text
+        case Baton_V1_GetChatResponse.protoMessageName:
+            return ChatText.chat(try decode(bytes))
+        case Baton_V1_TransferChatResponse.protoMessageName:
+            return ChatText.transfer(try decode(bytes))
+        case Baton_V1_ShowMeetingBookerResponse.protoMessageName:
+            return ChatText.booker(try decode(bytes))
+        case Baton_V1_BookMeetingResponse.protoMessageName:
+            return meetings([try decode(bytes, as: Baton_V1_BookMeetingResponse.self).meeting].compactMap { $0 })
+        case Baton_V1_ListMeetingsResponse.protoMessageName:
+            return meetings(try decode(bytes, as: Baton_V1_ListMeetingsResponse.self).meetings)
         default:
             return nil
         }
     }
 
-    private static func decode<Message: ProtoMessage>(_ bytes: [UInt8]) throws -> Message {
+    private static func decode<Message: ProtoMessage>(_ bytes: [UInt8], as: Message.Type = Message.self) throws -> Message {
         try CLIFailure.mapping { try Message(serializedBytes: bytes) }
     }
 
@@ -48,10 +58,21 @@ enum HumanTables {
         return table.rendered
     }
 
-    static func slots(_ response: Baton_V1_QueryAvailabilityResponse) -> String {
+    static func slots(_ slots: [Baton_V1_Slot]) -> String {
         var table = TextTable("REP", "START (UTC)", "END (UTC)")
-        for slot in response.slots {
+        for slot in slots {
             table.append(slot.repID, utcTime(slot.startTime), utcTime(slot.endTime))
+        }
+        return table.rendered
+    }
+
+    static func meetings(_ meetings: [Baton_V1_Meeting]) -> String {
+        var table = TextTable("MEETING", "REP", "START (UTC)", "END (UTC)", "STATE", "VISITOR", "CHAT")
+        for meeting in meetings {
+            table.append(
+                meeting.id, meeting.repID, utcTime(meeting.startTime), utcTime(meeting.endTime), label(meeting.state),
+                meeting.visitor.map { $0.email.isEmpty ? $0.name : "\($0.name) <\($0.email)>" } ?? "", meeting.chatID
+            )
         }
         return table.rendered
     }

@@ -58,7 +58,8 @@ import Testing
             #expect(text.standardOutput.isEmpty)
             let lines = text.standardError.split(separator: "\n")
             #expect(lines.first?.hasPrefix("rpc-cli: error: FAILED_PRECONDITION: ") == true, "\(text.standardError)")
-            #expect(lines.dropFirst().contains { $0.hasPrefix("  baton.v1.ErrorInfo: {") && $0.contains("LOGGED_OUT") })
+            #expect(lines.dropFirst().contains { $0 == "  ErrorInfo: reason target not available, rep dan" }, "\(lines)")
+            #expect(lines.dropFirst().contains { $0.hasPrefix("  TransferUnavailable: dan is logged out") }, "\(lines)")
 
             let json = try RPCCLI.run(
                 ["call", "baton.v1.Chats/TransferChat", "-d", request, "--format", "json"],

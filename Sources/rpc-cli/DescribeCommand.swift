@@ -1,0 +1,55 @@
+import ArgumentParser
+
+/// `rpc-cli describe [symbol]`: a service, method, message or enum as .proto text with its
+/// comments, like `grpcurl describe`; or, with `--template`, example JSON to call a method with.
+struct DescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "Print a service, method, message or enum of the schema with its documentation.",
+        discussion: """
+            Without a symbol, prints every service with its methods. The schema comes from batond's \
+            reflection; when batond cannot be reached, rpc-cli describes the schema it was built with \
+            and says so on stderr.
+            Examples: rpc-cli describe baton.v1.Chats/TransferChat; rpc-cli describe baton.v1.TransferMode; \
+            rpc-cli describe --template baton.v1.Chats/TransferChat > request.json
+            """
+    )
+
+    @Argument(
+        help: """
+            A service (baton.v1.Chats), method (baton.v1.Chats/TransferChat or baton.v1.Chats.TransferChat), \
+            message (baton.v1.TransferRequest) or enum (baton.v1.TransferMode).
+            """
+    )
+    var symbol: String?
+
+    @Flag(help: "Print example JSON instead: a method's request, or the message itself, every field filled.")
+    var template = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if template && symbol == nil {
+            throw ValidationError("--template needs a method or a message")
+        }
+    }
+
+    func run() async throws {
+        let schema = try await SchemaSource.schema(defining: symbol, connection: connection)
+        guard let symbol else {
+            print(SchemaText.describeServices(in: schema))
+            return
+        }
+        guard let found = schema.symbol(named: symbol) else { throw SchemaSource.unknownSymbol(symbol) }
+        guard template else {
+            print(SchemaText.describe(found, in: schema))
+            return
+        }
+        switch found {
+        case .method(let method): print(try RequestTemplate.json(forMessage: method.inputType, in: schema))
+        case .message(let message): print(try RequestTemplate.json(forMessage: message.fullName, in: schema))
+        case .service, .enumeration:
+            throw ValidationError("--template takes a method or a message; \(symbol) is neither")
+        }
+    }
+}
