@@ -6,6 +6,8 @@
 #   libprotobuf-dev      google/protobuf/*.proto (timestamp, descriptor)
 #   pkg-config           how SwiftPM finds libprotobuf-c
 #   libsqlite3-dev       SQLite, for the GRDB store
+# and, from PyPI, the pinned protobuf runtime of the Python example client (tools/examples/python),
+# which the tests run.
 set -euo pipefail
 missing=()
 for package in libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config libsqlite3-dev; do
@@ -18,3 +20,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get update
     $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+# Into the python3 first on PATH: the tests run the example with `/usr/bin/env python3`. pip does
+# nothing (and says nothing) when the pinned version is already installed.
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    -r "$(dirname "$0")/examples/python/requirements.txt"

@@ -6,8 +6,10 @@ fresh=$(mktemp -d)
 trap 'rm -rf "$fresh"' EXIT
 "$root/tools/generate.sh" "$fresh"
 status=0
-for dir in Sources/CBatonProtos Sources/BatonProtos/Generated tools/codegen/Sources/CBatonCodegenDescriptor; do
-    if ! diff -r "$root/$dir" "$fresh/$dir" >"$fresh/diff.txt"; then
+for dir in Sources/CBatonProtos Sources/BatonProtos/Generated tools/codegen/Sources/CBatonCodegenDescriptor \
+    tools/examples/python/generated; do
+    # __pycache__: bytecode Python may write beside the generated modules it imports.
+    if ! diff -r -x __pycache__ "$root/$dir" "$fresh/$dir" >"$fresh/diff.txt"; then
         echo "generated code in $dir is stale; run tools/generate.sh and commit:" >&2
         head -40 "$fresh/diff.txt" >&2
         status=1

@@ -3,6 +3,7 @@
 #   Sources/CBatonProtos/                      protoc-c output + the descriptor index (C)
 #   Sources/BatonProtos/Generated/             Swift values, conversions and schema tables
 #   tools/codegen/Sources/CBatonCodegenDescriptor/  protoc-c output for descriptor.proto
+#   tools/examples/python/generated/           protoc --python_out, for the Python example client
 # Usage: tools/generate.sh [OUTPUT_ROOT]
 # OUTPUT_ROOT defaults to the repository; tools/check-generated.sh passes a scratch folder and
 # compares. Needs protoc-c (protobuf-c-compiler), protoc (protobuf-compiler) and Swift.
@@ -54,3 +55,12 @@ codegen="$(swift build --package-path "$root/tools/codegen" --show-bin-path)/bat
 rm -rf "$out/Sources/BatonProtos/Generated"
 "$codegen" "$scratch/schema.pb" "$out/Sources/CBatonProtos/include" "$out/Sources/CBatonProtos" \
     "$out/Sources/BatonProtos/Generated"
+
+# 5. Python classes for the example client (tools/examples/python). The well-known types it
+# imports come with PyPI's protobuf package, so only Protos/ is compiled. protoc writes imports
+# rooted at Protos/ ("from baton.v1 import common_pb2"): the client puts generated/ on sys.path.
+python_out="$out/tools/examples/python/generated"
+rm -rf "$python_out"
+mkdir -p "$python_out"
+# shellcheck disable=SC2086
+protoc -I"$root/Protos" -I/usr/include --python_out="$python_out" $protos

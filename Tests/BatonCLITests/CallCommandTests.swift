@@ -58,7 +58,7 @@ import Testing
             #expect(text.standardOutput.isEmpty)
             let lines = text.standardError.split(separator: "\n")
             #expect(lines.first?.hasPrefix("rpc-cli: error: FAILED_PRECONDITION: ") == true, "\(text.standardError)")
-            #expect(lines.dropFirst().contains { $0 == "  ErrorInfo: reason target not available, rep dan" }, "\(lines)")
+            #expect(lines.dropFirst().contains { $0 == "  ErrorInfo: reason target logged out, rep dan" }, "\(lines)")
             #expect(lines.dropFirst().contains { $0.hasPrefix("  TransferUnavailable: dan is logged out") }, "\(lines)")
 
             let json = try RPCCLI.run(
