@@ -6,11 +6,12 @@
 #   libprotobuf-dev      google/protobuf/*.proto (timestamp, descriptor)
 #   pkg-config           how SwiftPM finds libprotobuf-c
 #   libsqlite3-dev       SQLite, for the GRDB store
+#   jq                   the README walkthrough pipes rpc-cli's JSON through it (and its test runs it)
 # and, from PyPI, the pinned protobuf runtime of the Python example client (tools/examples/python),
 # which the tests run.
 set -euo pipefail
 missing=()
-for package in libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config libsqlite3-dev; do
+for package in libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config libsqlite3-dev jq; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -22,5 +23,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # Into the python3 first on PATH: the tests run the example with `/usr/bin/env python3`. pip does
 # nothing (and says nothing) when the pinned version is already installed.
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    -r "$(dirname "$0")/examples/python/requirements.txt"
+# A Debian python3 refuses system-wide installs (PEP 668); then it goes into the user's site.
+requirements="$(dirname "$0")/examples/python/requirements.txt"
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r "$requirements" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages -r "$requirements"

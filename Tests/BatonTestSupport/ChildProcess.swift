@@ -17,7 +17,8 @@ public struct ChildProcessResult: Sendable {
 /// Runs a program to completion with Foundation's `Process`: protoc, `rpc-cli`, python3.
 public enum ChildProcess {
     /// Runs `executable` with `input` on stdin and collects stdout and stderr. `environment`
-    /// entries are added to (or replace) the test process's own.
+    /// entries are added to (or replace) the test process's own; `workingDirectory` is its
+    /// directory (default: the test process's).
     ///
     /// All three streams are files, not pipes: a child that exits without reading stdin cannot
     /// raise SIGPIPE in the test process, and one that writes a lot cannot block on a full pipe.
@@ -25,7 +26,8 @@ public enum ChildProcess {
         _ executable: URL,
         _ arguments: [String],
         input: [UInt8] = [],
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        workingDirectory: URL? = nil
     ) throws -> ChildProcessResult {
         let directory = FileManager.default.temporaryDirectory.appending(path: "baton-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -51,6 +53,7 @@ public enum ChildProcess {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
