@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonProtos
 
 /// `rpc-cli describe [symbol]`: a service, method, message or enum as .proto text with its
 /// comments, like `grpcurl describe`; or, with `--template`, example JSON to call a method with.
@@ -19,7 +20,8 @@ struct DescribeCommand: AsyncParsableCommand {
         help: """
             A service (baton.v1.Chats), method (baton.v1.Chats/TransferChat or baton.v1.Chats.TransferChat), \
             message (baton.v1.TransferRequest) or enum (baton.v1.TransferMode).
-            """
+            """,
+        completion: .list(DescribeCommand.builtInSymbols)
     )
     var symbol: String?
 
@@ -27,6 +29,12 @@ struct DescribeCommand: AsyncParsableCommand {
     var template = false
 
     @OptionGroup var connection: ConnectionOptions
+
+    /// Services, methods and messages of the schema rpc-cli was built with, for shell completion.
+    static var builtInSymbols: [String] {
+        BatonSchema.services.flatMap { service in [service.name] + service.methods.map { "\(service.name)/\($0.name)" } }
+            + BatonSchema.messageTypes.map { $0.protoMessageName }
+    }
 
     func validate() throws {
         if template && symbol == nil {

@@ -9,6 +9,9 @@ struct ListCommand: AsyncParsableCommand {
         abstract: "List the services batond serves, with their methods' streaming kinds and message types."
     )
 
+    @Option(help: "text (default) or json: the ListServicesResponse as JSON.")
+    var format: OutputFormat = .text
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -22,6 +25,10 @@ struct ListCommand: AsyncParsableCommand {
                 metadata: try connection.metadata,
                 timeout: connection.timeoutDuration
             )
+        }
+        if format == .json {
+            Terminal.printLine(try ProtoJSON.jsonFromBinary(try response.serializedBytes(), messageName: Baton_Rpc_V1_ListServicesResponse.protoMessageName))
+            return
         }
         for service in response.services.sorted(by: { $0.fullName < $1.fullName }) {
             print(service.fullName)
