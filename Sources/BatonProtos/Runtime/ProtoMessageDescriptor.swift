@@ -112,7 +112,7 @@ public struct ProtoFieldDescriptor: Sendable, Hashable {
     }
 
     /// The proto3 JSON name of a field: underscores dropped, the letter after each upper-cased.
-    static func jsonName(for name: String) -> String {
+    public static func jsonName(for name: String) -> String {
         var result = ""
         var upperNext = false
         for character in name {

@@ -1,3 +1,4 @@
+import BatonProtos
 /// Decoding a serialized google.protobuf.FileDescriptorSet with the field numbers of
 /// google/protobuf/descriptor.proto. Fields `describe` has no use for are skipped, so
 /// descriptors from a newer protoc still read.
@@ -133,7 +134,7 @@ extension DescriptorSet {
         }
         return SchemaField(
             name: name,
-            jsonName: jsonName ?? lowerCamelCase(name),
+            jsonName: jsonName ?? ProtoFieldDescriptor.jsonName(for: name),
             number: number,
             type: type,
             typeName: typeName.hasPrefix(".") ? String(typeName.dropFirst()) : typeName,
@@ -297,21 +298,6 @@ extension DescriptorSet {
             throw MalformedDescriptorSet("a \(kind) in \(scope.isEmpty ? "a file" : scope) has no name")
         }
         return scope.isEmpty ? name : "\(scope).\(name)"
-    }
-
-    /// The proto3 JSON name protoc would give a field, for descriptors that leave json_name out.
-    private static func lowerCamelCase(_ name: String) -> String {
-        var result = ""
-        var upperNext = false
-        for character in name {
-            if character == "_" {
-                upperNext = true
-            } else {
-                result += upperNext ? character.uppercased() : String(character)
-                upperNext = false
-            }
-        }
-        return result
     }
 }
 

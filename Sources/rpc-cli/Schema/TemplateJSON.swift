@@ -14,31 +14,15 @@ indirect enum TemplateJSON {
         case .literal(let text):
             return text
         case .string(let text):
-            return Self.quoted(text)
+            return quoted(text)
         case .array(let elements):
             guard !elements.isEmpty else { return "[]" }
             let lines = elements.map { inner + $0.rendered(indent: inner) }
             return "[\n" + lines.joined(separator: ",\n") + "\n" + indent + "]"
         case .object(let members):
             guard !members.isEmpty else { return "{}" }
-            let lines = members.map { inner + Self.quoted($0.key) + ": " + $0.value.rendered(indent: inner) }
+            let lines = members.map { inner + quoted($0.key) + ": " + $0.value.rendered(indent: inner) }
             return "{\n" + lines.joined(separator: ",\n") + "\n" + indent + "}"
         }
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
