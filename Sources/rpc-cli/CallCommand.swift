@@ -30,6 +30,9 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
     @Flag(help: "Print an example request for the method (every field, placeholder values) instead of calling it.")
     var template = false
 
+    @Flag(name: .shortAndLong, help: "Show the request and response metadata (headers, trailers) and the status on stderr.")
+    var verbose = false
+
     @OptionGroup var output: OutputOptions
     @OptionGroup var connection: ConnectionOptions
 
@@ -45,7 +48,7 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
         let metadata = try connection.metadata
-        let report = CallReport(enabled: output.verbose, method: schema)
+        let report = CallReport(enabled: verbose, method: schema)
         report.started(metadata: metadata)
         let printer = ResponsePrinter(messageName: schema.outputType, output: output)
         let call: RPCClientCall

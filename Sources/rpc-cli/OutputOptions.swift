@@ -23,9 +23,6 @@ struct OutputOptions: ParsableArguments {
     @Option(help: "json or text (default: text on a terminal, json otherwise).")
     var format: OutputFormat?
 
-    @Flag(name: .shortAndLong, help: "Show the request and response metadata (headers, trailers) and the status on stderr.")
-    var verbose = false
-
     @Flag(help: "Indent the JSON output.")
     var pretty = false
 

@@ -6,11 +6,13 @@ import Foundation
 struct RPCCLI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rpc-cli",
-        abstract: "Talk to Baton from a shell: list and call methods, convert messages between JSON and protobuf.",
+        abstract: "Talk to Baton from a shell: discover, describe and call methods, follow events, convert messages.",
         discussion: """
-            Exit codes: 0 success; 64 usage (unknown method or message, bad flags); 65 bad input data \
-            (JSON or protobuf); 69 cannot reach the server; 100 + N when a call ends with status N \
-            (e.g. 105 NOT_FOUND, 109 FAILED_PRECONDITION, 114 UNAVAILABLE).
+            Exit codes: 0 success; 64 usage (unknown method, message or symbol, bad flags); 65 bad \
+            input data (JSON or protobuf); 69 cannot reach batond; 100 + N when a call ends with \
+            status N (e.g. 103 INVALID_ARGUMENT, 104 DEADLINE_EXCEEDED, 105 NOT_FOUND, 109 \
+            FAILED_PRECONDITION, 110 ABORTED, 114 UNAVAILABLE).
+            Shell completion: rpc-cli --generate-completion-script bash|zsh|fish.
             """,
         subcommands: [
             ListCommand.self, HealthCommand.self, CallCommand.self, WatchCommand.self, EncodeCommand.self, DecodeCommand.self,
