@@ -4,13 +4,18 @@ import BatonRPC
 import Foundation
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `rpc-cli call <Service/Method>`: calls any method with JSON in and JSON (or tables) out.
 struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
     static let configuration = CommandConfiguration(
         commandName: "call",
         abstract: "Call a method with a JSON request and print the response.",
         discussion: """
-            The request is -d's JSON, or stdin when -d is absent. Streaming responses print one JSON \
+            The request is -d's JSON, or stdin when -d is absent (an empty request when stdin is a \
+            terminal). Streaming responses print one JSON \
             object per line as they arrive. Client- and bidirectional-streaming calls read one JSON \
             request per line from stdin (or take -d as the only request); a bidirectional call prints \
             responses while it still reads requests.
@@ -87,6 +92,9 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         if streamsRequests {
             return .lines { line in try encode(line, schema) }
         }
+        // Nobody types a whole JSON request at a terminal and presses Ctrl-D: without -d or a
+        // pipe, the request is empty, as with grpcurl.
+        guard isatty(STDIN_FILENO) == 0 else { return .messages([try encode("{}", schema)]) }
         let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         return .messages([try encode(input.allSatisfy(\.isWhitespace) ? "{}" : input, schema)])
     }

@@ -147,6 +147,23 @@ import Testing
         }
     }
 
+    @Test("on a terminal, a call without -d sends an empty request instead of waiting for stdin")
+    func terminalWithoutDataSendsEmptyRequest() async throws {
+        try await BatondProcess.with(["--demo"]) { batond in
+            let (printed, status) = try PseudoTerminal.run(
+                "rpc-cli call baton.v1.Reps/ListReps",
+                environment: [
+                    "PATH": BuiltProducts.directory.path + ":/usr/bin:/bin",
+                    "BATON_SOCKET": batond.socketPath,
+                ]
+            )
+            #expect(status == 0, "\(printed)")
+            // A terminal gets the table, not JSON.
+            #expect(printed.hasPrefix("ID    NAME"), "\(printed)")
+            #expect(printed.contains("\ncara  Cara Diaz"))
+        }
+    }
+
     @Test("--template prints a request the method accepts, without calling batond")
     func templateNeedsNoServer() throws {
         let result = try RPCCLI.run(

@@ -19,10 +19,6 @@ import Testing
         let readme = try String(contentsOf: BuiltProducts.repositoryRoot.appending(path: "README.md"), encoding: .utf8)
         let steps = try Self.steps(in: readme)
         #expect(steps.count >= 8, "the walkthrough lost its commands: \(steps)")
-        let script = try #require(
-            ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) },
-            "script (Debian's bsdutils) runs the commands on a pseudo-terminal"
-        )
         let directory = FileManager.default.temporaryDirectory.appending(path: "baton-readme-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -31,18 +27,10 @@ import Testing
             let environment = [
                 "PATH": BuiltProducts.directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
                 "BATON_SOCKET": batond.socketPath,
-                "TERM": "dumb",
             ]
             for step in steps {
-                // -e: script exits with the command's status; -q: no banner; -f: flush as written.
-                let result = try ChildProcess.run(
-                    URL(fileURLWithPath: script),
-                    ["-qefc", "set -o pipefail; " + step.command, "/dev/null"],
-                    environment: environment,
-                    workingDirectory: directory
-                )
-                let printed = String(decoding: result.standardOutput, as: UTF8.self).replacingOccurrences(of: "\r", with: "")
-                #expect(result.exited(with: 0), "`\(step.command)` failed: \(printed) \(result.standardError)")
+                let (printed, status) = try PseudoTerminal.run(step.command, environment: environment, workingDirectory: directory)
+                #expect(status == 0, "`\(step.command)` failed: \(printed)")
                 let actual = Self.lines(printed).map(Self.timesReplaced)
                 let expected = step.expectedOutput.map(Self.timesReplaced)
                 #expect(actual == expected, "`\(step.command)` printed:\n\(printed)")
