@@ -56,6 +56,8 @@ public protocol StoreReader: CalendarStoreReader {
     func lastEventSequence() throws -> UInt64
     /// The remembered response for `key` of `method`, if any.
     func rememberedResponse(method: String, key: String) throws -> RememberedResponse?
+    /// When the oldest remembered response was remembered, nil when there is none.
+    func oldestRememberedResponseTime() throws -> Date?
 }
 
 /// Writes, inside one transaction.
@@ -69,6 +71,11 @@ public protocol StoreTransaction: StoreReader, CalendarStoreTransaction {
     /// Appends `event` to the log and returns the sequence it was given.
     func append(_ event: Baton_V1_Event) throws -> UInt64
     func remember(_ response: RememberedResponse, method: String, key: String, at instant: Date) throws
+    /// Forgets up to `limit` remembered responses, oldest first, remembered before `instant`;
+    /// returns how many.
+    func forgetResponses(rememberedBefore instant: Date, limit: Int) throws -> Int
+    /// Deletes `events` from the log, with the rows that index them by rep and team.
+    func delete(_ events: [Baton_V1_Event]) throws
     /// A new id for a chat or transfer, never handed out before.
     func nextID(_ kind: StoredIDKind) throws -> String
 }

@@ -7,12 +7,28 @@ public struct SweepResult: Sendable, Equatable {
     public var loggedOutRepIDs: [String] = []
     /// Two-phase transfers that expired unanswered.
     public var expiredTransferIDs: [String] = []
+    /// Events deleted because they were older than the retention.
+    public var prunedEventCount = 0
+    /// Remembered responses forgotten because they were older than the retention.
+    public var forgottenResponseCount = 0
+
+    /// True when the sweep found nothing to do.
+    public var isEmpty: Bool { self == SweepResult() }
 }
 
 extension Handoff {
     /// Logs out reps whose lease ran out and expires unanswered transfers, as of the clock's now,
-    /// in one transaction, with an event (actor: the system) for each.
+    /// in one transaction, with an event (actor: the system) for each; then deletes the events
+    /// and remembered responses older than the retention.
     public func sweep() async throws(BatonError) -> SweepResult {
+        var result = try await expireLeasesAndTransfers()
+        let now = clock.now
+        result.prunedEventCount = try await pruneEvents(now: now)
+        result.forgottenResponseCount = try await forgetResponses(now: now)
+        return result
+    }
+
+    private func expireLeasesAndTransfers() async throws(BatonError) -> SweepResult {
         let now = clock.now
         let due = try await read { reader in
             try !reader.repsWithExpiredLease(at: now).isEmpty || !reader.expiredTransfers(at: now).isEmpty

@@ -13,17 +13,21 @@ public struct Handoff: Sendable {
     public let signal: EventSignal
     /// How long a two-phase transfer waits for an answer when the request does not say.
     public let defaultRequestTTL: UInt32
+    /// How long the sweep keeps events and remembered responses.
+    public let retention: Retention
 
     public init(
         store: any BatonStore,
         clock: any BatonClock = SystemClock(),
         signal: EventSignal = EventSignal(),
-        defaultRequestTTL: UInt32 = 120
+        defaultRequestTTL: UInt32 = 120,
+        retention: Retention = .forever
     ) {
         self.store = store
         self.clock = clock
         self.signal = signal
         self.defaultRequestTTL = defaultRequestTTL
+        self.retention = retention
     }
 
     /// Runs `body` in a write transaction with the time it should stamp, then wakes watchers.

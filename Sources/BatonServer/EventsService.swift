@@ -7,7 +7,9 @@ import BatonRPC
 /// A watcher subscribes to commit wake-ups before it reads anything, then always reads the
 /// store after the last sequence it sent: history and live events come from the same ordered
 /// log, so there is no gap and no duplicate, and a slow watcher holds at most one pending
-/// wake-up and one page in memory (the runtime's flow control bounds the socket side).
+/// wake-up and one page in memory (the runtime's flow control bounds the socket side). Events
+/// the retention pruned before the watcher reached them end the call with EVENTS_EXPIRED
+/// instead of being silently skipped.
 public struct EventsService: RPCService {
     /// Events read from the store per query.
     static let pageSize = 256
@@ -36,22 +38,33 @@ public struct EventsService: RPCService {
         let wakeUps = handoff.signal.subscribe()
         let last = try await mapped { () async throws(BatonError) in try await handoff.lastEventSequence() }
         if request.afterSequence > last {
-            var info = Baton_V1_ErrorInfo()
-            info.reason = .sequenceNotReached
-            var metadata = Baton_V1_ErrorMetadata()
-            metadata.key = "last_sequence"
-            metadata.value = String(last)
-            info.metadata = [metadata]
-            throw RPCError(.outOfRange, "after_sequence \(request.afterSequence) is beyond the last event \(last)")
-                .adding(info)
+            throw outOfRange(
+                .sequenceNotReached,
+                "after_sequence \(request.afterSequence) is beyond the last event \(last)",
+                "last_sequence",
+                last
+            )
         }
         let stopAt = request.stopWhenCaughtUp ? last : nil
         var cursor = request.afterSequence
+        // The log has no gaps but the prefix the sweep pruned: from 0 the first page starts at
+        // the oldest event kept, but after a resume point (or once sending) a page that skips
+        // numbers means events this watcher never got were deleted.
+        var expectsNext = request.afterSequence > 0
         var iterator = wakeUps.makeAsyncIterator()
         while true {
             let page = try await mapped { () async throws(BatonError) in
                 try await handoff.events(after: cursor, limit: pageSize)
             }
+            if expectsNext, let oldest = page.first?.sequence, oldest > cursor + 1 {
+                throw outOfRange(
+                    .eventsExpired,
+                    "events after \(cursor) have expired; the oldest still available is \(oldest)",
+                    "oldest_sequence",
+                    oldest
+                )
+            }
+            expectsNext = true
             for event in page {
                 if let stopAt, event.sequence > stopAt { return }
                 cursor = event.sequence
@@ -61,5 +74,21 @@ public struct EventsService: RPCService {
             if page.count == pageSize { continue }
             guard await iterator.next() != nil else { return }
         }
+    }
+
+    /// OUT_OF_RANGE with `reason`, and the sequence the client can go on from as metadata `key`.
+    private static func outOfRange(
+        _ reason: Baton_V1_ErrorReason,
+        _ message: String,
+        _ key: String,
+        _ sequence: UInt64
+    ) -> RPCError {
+        var info = Baton_V1_ErrorInfo()
+        info.reason = reason
+        var metadata = Baton_V1_ErrorMetadata()
+        metadata.key = key
+        metadata.value = String(sequence)
+        info.metadata = [metadata]
+        return RPCError(.outOfRange, message).adding(info)
     }
 }

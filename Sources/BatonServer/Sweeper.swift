@@ -1,8 +1,9 @@
 import Baton
 import Logging
 
-/// Runs the domain's sweep (lease and transfer expiry) every `interval` until cancelled. The
-/// sweep itself reads the injected clock, so tests call `Handoff.sweep()` directly instead.
+/// Runs the domain's sweep (lease and transfer expiry, event and idempotency retention) every
+/// `interval` until cancelled. The sweep itself reads the injected clock, so tests call
+/// `Handoff.sweep()` directly instead.
 public struct Sweeper: Sendable {
     private let handoff: Handoff
     private let interval: Duration
@@ -19,12 +20,14 @@ public struct Sweeper: Sendable {
         while !Task.isCancelled {
             do {
                 let result = try await handoff.sweep()
-                if !result.loggedOutRepIDs.isEmpty || !result.expiredTransferIDs.isEmpty {
+                if !result.isEmpty {
                     logger.info(
                         "sweep",
                         metadata: [
                             "logged_out": "\(result.loggedOutRepIDs)",
                             "expired_transfers": "\(result.expiredTransferIDs)",
+                            "pruned_events": "\(result.prunedEventCount)",
+                            "forgotten_responses": "\(result.forgottenResponseCount)",
                         ]
                     )
                 }

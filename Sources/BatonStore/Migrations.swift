@@ -69,6 +69,7 @@ enum Migrations {
             )
         }
         registerCalendars(&migrator)
+        registerRetention(&migrator)
         return migrator
     }
 }

@@ -221,6 +221,11 @@ struct SQLiteTransaction: StoreTransaction {
         return RememberedResponse(fingerprint: Array(fingerprint), response: Array(response))
     }
 
+    func oldestRememberedResponseTime() throws -> Date? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(created_at) FROM idempotency"))
+            .map { Date(timeIntervalSince1970: Double($0) / 1_000_000) }
+    }
+
     // MARK: Writes
 
     func save(_ rep: Baton_V1_Rep) throws {
@@ -304,6 +309,31 @@ struct SQLiteTransaction: StoreTransaction {
             "INSERT INTO idempotency (method, key, fingerprint, response, created_at) VALUES (?, ?, ?, ?, ?)",
             arguments: [method, key, Data(response.fingerprint), Data(response.response), micros(instant)]
         )
+    }
+
+    func forgetResponses(rememberedBefore instant: Date, limit: Int) throws -> Int {
+        try run(
+            """
+            DELETE FROM idempotency WHERE (method, key) IN
+                (SELECT method, key FROM idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)
+            """,
+            arguments: [micros(instant), limit]
+        )
+        return db.changesCount
+    }
+
+    func delete(_ events: [Baton_V1_Event]) throws {
+        for event in events {
+            let sequence = Int64(event.sequence)
+            try run("DELETE FROM events WHERE sequence = ?", arguments: [sequence])
+            // By full primary key: these tables have no index on the sequence alone.
+            for rep in event.repIDs {
+                try run("DELETE FROM event_reps WHERE rep_id = ? AND sequence = ?", arguments: [rep, sequence])
+            }
+            for team in event.teamIDs {
+                try run("DELETE FROM event_teams WHERE team_id = ? AND sequence = ?", arguments: [team, sequence])
+            }
+        }
     }
 
     func nextID(_ kind: StoredIDKind) throws -> String {

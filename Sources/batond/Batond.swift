@@ -4,6 +4,7 @@ import BatonProtos
 import BatonRPC
 import BatonServer
 import BatonStore
+import Foundation
 import Logging
 import Metrics
 import NIOCore
@@ -73,8 +74,56 @@ struct Batond: AsyncParsableCommand {
     @Option(help: "Seconds a two-phase transfer waits for an answer when the request does not say.")
     var transferRequestTTL: UInt32 = 120
 
+    // Unconditional parsing takes "-1" as the value, so validate() can say what is wrong with it
+    // (the default would report a missing value).
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Days events stay in the log (the newest always stays); 0 keeps them forever.",
+            valueName: "days"
+        )
+    )
+    var eventRetentionDays = 30
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Hours a response is remembered for retries with its idempotency key; 0 keeps them forever.",
+            valueName: "hours"
+        )
+    )
+    var idempotencyRetentionHours = 24
+
     @Flag(help: "Also serve baton.test.v1.TestService (echo over all call kinds) for tests and benchmarks.")
     var enableTestService = false
+
+    /// Ten years: a larger retention is almost certainly a typo, not a policy.
+    static let maxEventRetentionDays = 3650
+    /// A year: remembered responses only serve retries, which come within minutes.
+    static let maxIdempotencyRetentionHours = 8760
+
+    func validate() throws {
+        try Self.check(eventRetentionDays, "--event-retention-days", upTo: Self.maxEventRetentionDays)
+        try Self.check(
+            idempotencyRetentionHours,
+            "--idempotency-retention-hours",
+            upTo: Self.maxIdempotencyRetentionHours
+        )
+    }
+
+    private static func check(_ value: Int, _ flag: String, upTo maximum: Int) throws {
+        guard (0...maximum).contains(value) else {
+            throw ValidationError("\(flag) must be between 0 (keep forever) and \(maximum), not \(value)")
+        }
+    }
+
+    /// The retention the flags ask for; 0 means no limit.
+    private var retention: Retention {
+        Retention(
+            events: eventRetentionDays == 0 ? nil : TimeInterval(eventRetentionDays) * 86_400,
+            idempotentResponses: idempotencyRetentionHours == 0 ? nil : TimeInterval(idempotencyRetentionHours) * 3_600
+        )
+    }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -105,8 +154,15 @@ struct Batond: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot open the database \(databasePath): \(error)")
         }
-        logger.info("database", metadata: ["path": "\(databasePath)", "full_sync": "\(fullSync)"])
-        let handoff = Handoff(store: store, defaultRequestTTL: transferRequestTTL)
+        logger.info(
+            "database",
+            metadata: [
+                "path": "\(databasePath)", "full_sync": "\(fullSync)",
+                "event_retention_days": "\(eventRetentionDays)",
+                "idempotency_retention_hours": "\(idempotencyRetentionHours)",
+            ]
+        )
+        let handoff = Handoff(store: store, defaultRequestTTL: transferRequestTTL, retention: retention)
         if demo {
             let chatID = try await DemoData.seed(handoff)
             logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])

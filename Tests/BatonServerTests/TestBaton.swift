@@ -19,11 +19,16 @@ final class TestBaton: Sendable {
 
     var databasePath: String { "\(directory)/data/baton.sqlite" }
 
-    private init(directory: String, clock: ManualClock, durability: SQLiteStore.Durability) async throws {
+    private init(
+        directory: String,
+        clock: ManualClock,
+        durability: SQLiteStore.Durability,
+        retention: Retention
+    ) async throws {
         self.directory = directory
         self.clock = clock
         store = try SQLiteStore(path: "\(directory)/data/baton.sqlite", durability: durability)
-        handoff = Handoff(store: store, clock: clock, defaultRequestTTL: 120)
+        handoff = Handoff(store: store, clock: clock, defaultRequestTTL: 120, retention: retention)
         var configuration = RPCServerConfiguration(socketPath: "\(directory)/rpc.sock")
         configuration.eventLoopThreads = 1
         configuration.shutdownGracePeriod = .seconds(2)
@@ -43,12 +48,13 @@ final class TestBaton: Sendable {
     static func with<T>(
         clock: ManualClock = ManualClock(),
         durability: SQLiteStore.Durability = .processCrash,
+        retention: Retention = .forever,
         _ body: (TestBaton) async throws -> T
     ) async throws -> T {
         let directory = NSTemporaryDirectory() + "baton-server-test-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await reopen(directory: directory, clock: clock, durability: durability, body)
+        return try await reopen(directory: directory, clock: clock, durability: durability, retention: retention, body)
     }
 
     /// Runs `body` with a server over the database already in `directory`, then stops it.
@@ -56,9 +62,15 @@ final class TestBaton: Sendable {
         directory: String,
         clock: ManualClock = ManualClock(),
         durability: SQLiteStore.Durability = .processCrash,
+        retention: Retention = .forever,
         _ body: (TestBaton) async throws -> T
     ) async throws -> T {
-        let baton = try await TestBaton(directory: directory, clock: clock, durability: durability)
+        let baton = try await TestBaton(
+            directory: directory,
+            clock: clock,
+            durability: durability,
+            retention: retention
+        )
         do {
             let result = try await body(baton)
             await baton.stop()

@@ -1080,8 +1080,8 @@ public enum BatonSchema {
         "baton.v1.ErrorReason.ERROR_REASON_ACTOR_NOT_PERMITTED": "PERMISSION_DENIED: the acting rep may not do this (not the chat's owner or a manager of its\nteam, not the transfer's target, not on the same team as an offered rep, ...).",
         "baton.v1.ErrorReason.ERROR_REASON_RANGE_TOO_LARGE": "INVALID_ARGUMENT: a time range is longer than allowed (31 days). BadRequest detail.",
         "baton.v1.ErrorReason.ERROR_REASON_INVALID_TIME_ZONE": "INVALID_ARGUMENT: a time zone is not a known IANA zone name. BadRequest detail.",
-        "baton.v1.ErrorReason.ERROR_REASON_EVENTS_EXPIRED": "OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number older than the\noldest retained event; events were lost for this client. Re-read state, then watch again.",
-        "baton.v1.ErrorReason.ERROR_REASON_SEQUENCE_NOT_REACHED": "OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number greater than the\nlast event (e.g. the store was reset).",
+        "baton.v1.ErrorReason.ERROR_REASON_EVENTS_EXPIRED": "OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number whose next events\nthe retention already deleted (or fell behind the deletion while reading history); events\nwere lost for this client. Re-read state, then watch again. Metadata: \"oldest_sequence\",\nthe oldest sequence number still available.",
+        "baton.v1.ErrorReason.ERROR_REASON_SEQUENCE_NOT_REACHED": "OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number greater than the\nlast event (e.g. the store was reset). Metadata: \"last_sequence\", the last event's number.",
         "baton.v1.ErrorReason.ERROR_REASON_WATCHER_TOO_SLOW": "RESOURCE_EXHAUSTED: an Events/Watch stream fell too far behind and was ended; resume from\nthe last sequence number received.",
         "baton.v1.ResourceKind": "The kind of object an error is about.",
         "baton.v1.ResourceKind.RESOURCE_KIND_UNSPECIFIED": "Not set: the error is not about one object.",
@@ -1168,7 +1168,7 @@ public enum BatonSchema {
         "baton.v1.Event.schedule_set": "Set for EVENT_KIND_SCHEDULE_SET.",
         "baton.v1.Event.payload": "The details of the change, one member per EventKind.",
         "baton.v1.WatchRequest": "Request of Events/Watch. Filters of different kinds combine with AND, values within one\nfilter with OR; an empty filter matches everything.",
-        "baton.v1.WatchRequest.after_sequence": "Resume point: only events with a greater sequence number are sent. 0: from the first event.",
+        "baton.v1.WatchRequest.after_sequence": "Resume point: only events with a greater sequence number are sent. 0: from the oldest event\nstill kept (see the retention in Watch). Events after a nonzero resume point must not have\nbeen deleted yet, else OUT_OF_RANGE with ERROR_REASON_EVENTS_EXPIRED.",
         "baton.v1.WatchRequest.chat_ids": "Only events about these chats (Event.chat_id), up to 1000.",
         "baton.v1.WatchRequest.rep_ids": "Only events concerning any of these reps (Event.rep_ids), up to 1000.",
         "baton.v1.WatchRequest.team_ids": "Only events concerning any of these teams (Event.team_ids), up to 1000.",
@@ -1197,6 +1197,6 @@ public enum BatonSchema {
         "baton.v1.PresenceChangeCause.PRESENCE_CHANGE_CAUSE_SET_PRESENCE": "A Reps/SetPresence call changed it.",
         "baton.v1.PresenceChangeCause.PRESENCE_CHANGE_CAUSE_LEASE_EXPIRED": "The rep's presence lease ran out without renewal and the server logged them out.",
         "baton.v1.Events": "Streams the event log.",
-        "baton.v1.Events.Watch": "Streams events with sequence numbers greater than `after_sequence`, in order, first the\nstored ones and then new ones as they are committed, until the client cancels (or, with\nstop_when_caught_up, until the stored ones are sent). Reconnecting with the last sequence\nnumber received gives no gap and no duplicate. A watcher that falls too far behind is ended\nwith RESOURCE_EXHAUSTED (reason ERROR_REASON_WATCHER_TOO_SLOW) and should resume; a server\nshutting down ends every watch at once with UNAVAILABLE, to be resumed the same way. Errors:\nOUT_OF_RANGE (reasons ERROR_REASON_EVENTS_EXPIRED, ERROR_REASON_SEQUENCE_NOT_REACHED);\nINVALID_ARGUMENT (bad filter).",
+        "baton.v1.Events.Watch": "Streams events with sequence numbers greater than `after_sequence`, in order, first the\nstored ones and then new ones as they are committed, until the client cancels (or, with\nstop_when_caught_up, until the stored ones are sent). Reconnecting with the last sequence\nnumber received gives no gap and no duplicate. A watcher that falls too far behind is ended\nwith RESOURCE_EXHAUSTED (reason ERROR_REASON_WATCHER_TOO_SLOW) and should resume; a server\nshutting down ends every watch at once with UNAVAILABLE, to be resumed the same way.\nRetention: the server deletes events older than its retention period (batond\n--event-retention-days, 30 days by default; 0 keeps them forever), oldest first, but always\nkeeps the newest event, so sequence numbers never restart. Resuming after a sequence number\nwhose next events were deleted, or falling behind the deletion while reading history, fails\nwith OUT_OF_RANGE, reason ERROR_REASON_EVENTS_EXPIRED, naming the oldest sequence number\nstill available. Errors: OUT_OF_RANGE (reasons ERROR_REASON_EVENTS_EXPIRED,\nERROR_REASON_SEQUENCE_NOT_REACHED); INVALID_ARGUMENT (bad filter).",
     ]
 }

@@ -277,11 +277,13 @@ public enum Baton_V1_ErrorReason: ProtoEnum {
     case rangeTooLarge
     /// INVALID_ARGUMENT: a time zone is not a known IANA zone name. BadRequest detail.
     case invalidTimeZone
-    /// OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number older than the
-    /// oldest retained event; events were lost for this client. Re-read state, then watch again.
+    /// OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number whose next events
+    /// the retention already deleted (or fell behind the deletion while reading history); events
+    /// were lost for this client. Re-read state, then watch again. Metadata: "oldest_sequence",
+    /// the oldest sequence number still available.
     case eventsExpired
     /// OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number greater than the
-    /// last event (e.g. the store was reset).
+    /// last event (e.g. the store was reset). Metadata: "last_sequence", the last event's number.
     case sequenceNotReached
     /// RESOURCE_EXHAUSTED: an Events/Watch stream fell too far behind and was ended; resume from
     /// the last sequence number received.

@@ -542,7 +542,9 @@ public struct Baton_V1_Event: ProtoMessage {
 /// Request of Events/Watch. Filters of different kinds combine with AND, values within one
 /// filter with OR; an empty filter matches everything.
 public struct Baton_V1_WatchRequest: ProtoMessage {
-    /// Resume point: only events with a greater sequence number are sent. 0: from the first event.
+    /// Resume point: only events with a greater sequence number are sent. 0: from the oldest event
+    /// still kept (see the retention in Watch). Events after a nonzero resume point must not have
+    /// been deleted yet, else OUT_OF_RANGE with ERROR_REASON_EVENTS_EXPIRED.
     public var afterSequence: UInt64 = 0
     /// Only events about these chats (Event.chat_id), up to 1000.
     public var chatIDs: [String] = []

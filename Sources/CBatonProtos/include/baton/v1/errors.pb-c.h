@@ -143,13 +143,15 @@ typedef enum _Baton__V1__ErrorReason {
    */
   BATON__V1__ERROR_REASON__ERROR_REASON_INVALID_TIME_ZONE = 23,
   /*
-   * OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number older than the
-   * oldest retained event; events were lost for this client. Re-read state, then watch again.
+   * OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number whose next events
+   * the retention already deleted (or fell behind the deletion while reading history); events
+   * were lost for this client. Re-read state, then watch again. Metadata: "oldest_sequence",
+   * the oldest sequence number still available.
    */
   BATON__V1__ERROR_REASON__ERROR_REASON_EVENTS_EXPIRED = 24,
   /*
    * OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number greater than the
-   * last event (e.g. the store was reset).
+   * last event (e.g. the store was reset). Metadata: "last_sequence", the last event's number.
    */
   BATON__V1__ERROR_REASON__ERROR_REASON_SEQUENCE_NOT_REACHED = 25,
   /*

@@ -623,7 +623,9 @@ struct  Baton__V1__WatchRequest
 {
   ProtobufCMessage base;
   /*
-   * Resume point: only events with a greater sequence number are sent. 0: from the first event.
+   * Resume point: only events with a greater sequence number are sent. 0: from the oldest event
+   * still kept (see the retention in Watch). Events after a nonzero resume point must not have
+   * been deleted yet, else OUT_OF_RANGE with ERROR_REASON_EVENTS_EXPIRED.
    */
   uint64_t after_sequence;
   /*
