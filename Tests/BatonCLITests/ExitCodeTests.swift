@@ -36,6 +36,10 @@ import Testing
             exitCode: 109, stderrMentions: "FAILED_PRECONDITION"
         ),
         Case(
+            arguments: ["watch", "--from", "100000", "--no-follow"],
+            exitCode: 111, stderrMentions: "reason sequence not reached, last_sequence "
+        ),
+        Case(
             arguments: ["call", "baton.v1.Chats/GetChat", "-d", #"{"chatId":"chat-1"}"#, "-H", "bad key=1"],
             exitCode: 103, stderrMentions: "INVALID_ARGUMENT"
         ),

@@ -16,6 +16,8 @@ enum DetailText {
             let info = try Baton_V1_ErrorInfo(serializedBytes: detail.value)
             var text = "reason \(HumanTables.label(info.reason))"
             if !info.resourceID.isEmpty { text += ", \(HumanTables.label(info.resourceKind)) \(info.resourceID)" }
+            // e.g. oldest_sequence 12: where a watch can go on from.
+            for entry in info.metadata { text += ", \(entry.key) \(entry.value)" }
             return text
         case Baton_V1_TransferUnavailable.protoMessageName:
             let unavailable = try Baton_V1_TransferUnavailable(serializedBytes: detail.value)
