@@ -176,6 +176,11 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
             answer: .trailers(stream: 1, .invalidArgument, message: "-bin")
         ),
         MalformedInput(
+            name: "a metadata key in the reserved baton- namespace",
+            bytes: Wire.preface + Wire.openWithMetadata(stream: 1, method: health, key: "baton-deadline", value: .text("1")),
+            answer: .trailers(stream: 1, .invalidArgument, message: "reserved")
+        ),
+        MalformedInput(
             name: "a WINDOW_UPDATE granting 0 messages",
             bytes: Wire.preface + Wire.open(stream: 1, method: probeWait)
                 + Wire.frame(stream: 1, type: Wire.windowUpdate, payload: []),

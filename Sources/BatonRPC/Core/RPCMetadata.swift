@@ -33,6 +33,10 @@ public struct RPCMetadata: Sendable, Hashable, ExpressibleByDictionaryLiteral, S
             else {
                 return "metadata key \"\(RPCError.wireSafe(key, maxBytes: 64))\" is not 1-256 bytes of a-z, 0-9, '-', '_', '.'"
             }
+            // Refused now so that giving these keys a meaning later breaks no client.
+            if key.hasPrefix("baton-") {
+                return "metadata key \(key) is reserved for the protocol (keys starting with baton-)"
+            }
             switch entry.value {
             case .binary? where !key.hasSuffix("-bin"):
                 return "metadata key \(key) carries bytes; binary keys must end in -bin"
