@@ -166,6 +166,24 @@ extension Handoff {
             var cancelled = Baton_V1_MeetingCancelled()
             cancelled.meeting = meeting
             try change.emit(.meetingCancelled, chat: chat, reps: [meeting.repID], payload: .meetingCancelled(cancelled))
+            if var chat, chat.state == .active {
+                // The visitor booked in this chat: they learn of the cancellation in it too.
+                let rep = try transaction.rep(meeting.repID)
+                // The time as the booking entry gave it: in the rep's calendar zone.
+                let zone =
+                    try transaction.schedule(repID: meeting.repID).map {
+                        RepCalendar($0, repTimeZone: rep?.timeZone ?? "").timeZone
+                    } ?? TimeZone(identifier: rep?.timeZone ?? "") ?? .gmt
+                var entry = Baton_V1_TranscriptEntry()
+                entry.author = actor
+                entry.kind = .meetingCancelled
+                entry.visibility = .everyone
+                entry.text = "Meeting with \(rep?.displayName ?? meeting.repID) at "
+                    + "\(Self.format(meeting.startTime?.date ?? now, in: zone)) was cancelled"
+                    + (request.reason.isEmpty ? "" : ": \(request.reason)")
+                entry.meetingID = meeting.id
+                _ = try change.append(entry, to: &chat)
+            }
             response.meeting = meeting
             return response
         }

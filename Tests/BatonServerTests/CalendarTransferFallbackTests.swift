@@ -79,8 +79,22 @@ import Testing
             #expect(listed.meetings.map(\.id) == [booked.meeting!.id])
             var cancel = Baton_V1_CancelMeetingRequest()
             cancel.meetingID = booked.meeting!.id
+            cancel.reason = "Sam cannot make it"
             let cancelled: Baton_V1_CancelMeetingResponse = try await baton.call("Calendars/CancelMeeting", cancel)
             #expect(cancelled.meeting?.state == .cancelled)
+            // The visitor booked in the chat and learns of the cancellation there, once.
+            let _: Baton_V1_CancelMeetingResponse = try await baton.call("Calendars/CancelMeeting", cancel)
+            let afterCancel: Baton_V1_GetChatResponse = try await baton.call(
+                "Chats/GetChat",
+                Make.getChat(chat.id, visitorView: true)
+            )
+            let notices = afterCancel.chat!.transcript.filter { $0.kind == .meetingCancelled }
+            #expect(notices.count == 1)
+            #expect(notices.first?.meetingID == booked.meeting!.id)
+            let bookedEntry = try #require(afterCancel.chat!.transcript.first { $0.kind == .meetingBooked })
+            // Same wording of the time as the booking's entry, and the reason.
+            let bookedTime = bookedEntry.text.replacingOccurrences(of: "Meeting booked with Dan Kim at ", with: "")
+            #expect(notices.first?.text == "Meeting with Dan Kim at \(bookedTime) was cancelled: Sam cannot make it")
         }
     }
 

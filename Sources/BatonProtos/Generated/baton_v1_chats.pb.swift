@@ -756,6 +756,9 @@ public enum Baton_V1_TranscriptEntryKind: ProtoEnum {
     /// Confirmation that a meeting linked to this chat was booked; `meeting_id` names it. Visible
     /// to everyone.
     case meetingBooked
+    /// Notice that a meeting linked to this chat was cancelled; `meeting_id` names it. Visible to
+    /// everyone.
+    case meetingCancelled
     /// A value this build does not know; kept as is so it survives a round trip.
     case unrecognized(Int32)
 
@@ -770,6 +773,7 @@ public enum Baton_V1_TranscriptEntryKind: ProtoEnum {
         case 4: self = .audit
         case 5: self = .meetingBooker
         case 6: self = .meetingBooked
+        case 7: self = .meetingCancelled
         default: self = .unrecognized(rawValue)
         }
     }
@@ -783,6 +787,7 @@ public enum Baton_V1_TranscriptEntryKind: ProtoEnum {
         case .audit: 4
         case .meetingBooker: 5
         case .meetingBooked: 6
+        case .meetingCancelled: 7
         case .unrecognized(let value): value
         }
     }

@@ -2621,7 +2621,7 @@ const ProtobufCEnumDescriptor baton__v1__visibility__descriptor =
   baton__v1__visibility__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue baton__v1__transcript_entry_kind__enum_values_by_number[7] =
+static const ProtobufCEnumValue baton__v1__transcript_entry_kind__enum_values_by_number[8] =
 {
   { "TRANSCRIPT_ENTRY_KIND_UNSPECIFIED", "BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_UNSPECIFIED", 0 },
   { "TRANSCRIPT_ENTRY_KIND_MESSAGE", "BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MESSAGE", 1 },
@@ -2630,15 +2630,17 @@ static const ProtobufCEnumValue baton__v1__transcript_entry_kind__enum_values_by
   { "TRANSCRIPT_ENTRY_KIND_AUDIT", "BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_AUDIT", 4 },
   { "TRANSCRIPT_ENTRY_KIND_MEETING_BOOKER", "BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MEETING_BOOKER", 5 },
   { "TRANSCRIPT_ENTRY_KIND_MEETING_BOOKED", "BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MEETING_BOOKED", 6 },
+  { "TRANSCRIPT_ENTRY_KIND_MEETING_CANCELLED", "BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MEETING_CANCELLED", 7 },
 };
 static const ProtobufCIntRange baton__v1__transcript_entry_kind__value_ranges[] = {
-{0, 0},{0, 7}
+{0, 0},{0, 8}
 };
-static const ProtobufCEnumValueIndex baton__v1__transcript_entry_kind__enum_values_by_name[7] =
+static const ProtobufCEnumValueIndex baton__v1__transcript_entry_kind__enum_values_by_name[8] =
 {
   { "TRANSCRIPT_ENTRY_KIND_AUDIT", 4 },
   { "TRANSCRIPT_ENTRY_KIND_MEETING_BOOKED", 6 },
   { "TRANSCRIPT_ENTRY_KIND_MEETING_BOOKER", 5 },
+  { "TRANSCRIPT_ENTRY_KIND_MEETING_CANCELLED", 7 },
   { "TRANSCRIPT_ENTRY_KIND_MESSAGE", 1 },
   { "TRANSCRIPT_ENTRY_KIND_TRANSFER_MESSAGE", 3 },
   { "TRANSCRIPT_ENTRY_KIND_TRANSFER_NOTE", 2 },
@@ -2651,9 +2653,9 @@ const ProtobufCEnumDescriptor baton__v1__transcript_entry_kind__descriptor =
   "TranscriptEntryKind",
   "Baton__V1__TranscriptEntryKind",
   "baton.v1",
-  7,
+  8,
   baton__v1__transcript_entry_kind__enum_values_by_number,
-  7,
+  8,
   baton__v1__transcript_entry_kind__enum_values_by_name,
   1,
   baton__v1__transcript_entry_kind__value_ranges,

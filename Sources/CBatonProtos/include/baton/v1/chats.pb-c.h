@@ -116,7 +116,12 @@ typedef enum _Baton__V1__TranscriptEntryKind {
    * Confirmation that a meeting linked to this chat was booked; `meeting_id` names it. Visible
    * to everyone.
    */
-  BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MEETING_BOOKED = 6
+  BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MEETING_BOOKED = 6,
+  /*
+   * Notice that a meeting linked to this chat was cancelled; `meeting_id` names it. Visible to
+   * everyone.
+   */
+  BATON__V1__TRANSCRIPT_ENTRY_KIND__TRANSCRIPT_ENTRY_KIND_MEETING_CANCELLED = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BATON__V1__TRANSCRIPT_ENTRY_KIND)
 } Baton__V1__TranscriptEntryKind;
 
