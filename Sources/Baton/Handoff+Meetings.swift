@@ -39,11 +39,13 @@ extension Handoff {
                 guard let rep = try transaction.rep(request.repID) else { throw BatonError.repNotFound(request.repID) }
                 if actor.kind == .rep, try transaction.rep(actor.id) == nil { throw BatonError.repNotFound(actor.id) }
                 var chat: Baton_V1_Chat? = nil
+                var visitor = visitor
                 if !request.chatID.isEmpty {
                     guard let found = try transaction.chat(request.chatID) else {
                         throw BatonError.chatNotFound(request.chatID)
                     }
                     chat = found
+                    try Self.matchChatVisitor(&visitor, found)
                 }
                 let start = request.startTime!.date
                 let stored = try transaction.schedule(repID: rep.id)
@@ -90,6 +92,20 @@ extension Handoff {
                 response.meeting = meeting
                 return response
             }
+        }
+    }
+
+    /// A meeting booked from a chat is with that chat's visitor: a visitor without an id takes
+    /// the chat's visitor's (so the visitor can cancel it as themselves), and another visitor's
+    /// id is refused rather than booked on someone else's behalf.
+    private static func matchChatVisitor(_ visitor: inout Baton_V1_Visitor, _ chat: Baton_V1_Chat) throws(BatonError) {
+        guard let chatVisitor = chat.visitor, !chatVisitor.id.isEmpty else { return }
+        if visitor.id.isEmpty {
+            visitor.id = chatVisitor.id
+        } else if visitor.id != chatVisitor.id {
+            var validator = Validator()
+            validator.fail("visitor.id", "visitor \(visitor.id) is not the visitor of chat \(chat.id) (\(chatVisitor.id))")
+            try validator.check()
         }
     }
 

@@ -98,6 +98,30 @@ import Testing
         }
     }
 
+    @Test("a meeting booked from a chat is with the chat's visitor; another visitor's id is refused")
+    func bookingFromAChatIsWithItsVisitor() async throws {
+        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+            let chat = try await baton.seedStory()
+            try await baton.setSchedule(
+                CalendarMake.schedule("dan", zone: "UTC", weekly: CalendarMake.everyDay([540..<1020]))
+            )
+            let nine = instant("2026-06-01T09:00:00Z")
+            var stranger = CalendarMake.book("dan", at: nine, chat: chat.id)
+            stranger.visitor!.id = "visitor-someone-else"
+            let refused = await expectError(.invalidArgument, .invalidField) {
+                let _: Baton_V1_BookMeetingResponse = try await baton.call("Calendars/BookMeeting", stranger)
+            }
+            #expect(refused?.detail(Baton_V1_BadRequest.self)?.fieldViolations.first?.field == "visitor.id")
+
+            let booked: Baton_V1_BookMeetingResponse = try await baton.call(
+                "Calendars/BookMeeting",
+                CalendarMake.book("dan", at: nine, chat: chat.id)
+            )
+            #expect(booked.meeting?.visitor?.id == chat.visitor?.id)
+            #expect(booked.meeting?.visitor?.name == "Sam")
+        }
+    }
+
     @Test func noScheduleOrAnotherReasonOffersNothing() async throws {
         try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
