@@ -61,41 +61,27 @@ struct BatondProcessTests {
     func sigtermDrainsGracefully() async throws {
         try await withBatond { process, socketPath, _ in
             let client = try await RPCClient.connect(socketPath: socketPath)
-            var slow = Baton_Test_V1_EchoRequest()
-            slow.text = "finish me"
-            slow.delayMillis = 1_000
-            async let answer = client.unary(
-                "/baton.test.v1.TestService/Unary",
-                slow,
-                as: Baton_Test_V1_EchoResponse.self
+            let call = try await client.bidirectionalStreaming(
+                "/baton.test.v1.TestService/Bidi",
+                requestType: Baton_Test_V1_EchoRequest.self,
+                responseType: Baton_Test_V1_EchoResponse.self
             )
-            // The call is in flight once the server reports it in its metrics.
-            try await waitForCallInFlight(socketPath)
+            var responses = call.responses.makeAsyncIterator()
+            try await call.send(echo("before"))
+            // Its first answer proves the call is in flight: no polling, whatever the load.
+            #expect(try await responses.next()?.text == "before")
             kill(process.processIdentifier, SIGTERM)
-            #expect(try await answer.text == "finish me")
+            // The call keeps running through the drain: it still takes a request and answers.
+            try await call.send(echo("during the drain"))
+            call.closeSend()
+            #expect(try await responses.next()?.text == "during the drain")
+            #expect(try await responses.next() == nil)
             process.waitUntilExit()
             #expect(process.terminationReason == .exit)
             #expect(process.terminationStatus == 0)
             #expect(!FileManager.default.fileExists(atPath: socketPath))
             await client.close()
         }
-    }
-
-    /// Polls the metrics until a call is in flight (gauge above the scrape itself).
-    private func waitForCallInFlight(_ socketPath: String) async throws {
-        let probe = try await RPCClient.connect(socketPath: socketPath)
-        defer { Task { await probe.close() } }
-        for _ in 0..<200 {
-            let scrape = try await probe.unary(
-                "/baton.rpc.v1.Metrics/Scrape",
-                Baton_Rpc_V1_ScrapeRequest(),
-                as: Baton_Rpc_V1_ScrapeResponse.self
-            )
-            let gauge = scrape.text.split(separator: "\n").first { $0.hasPrefix("baton_rpc_calls_in_flight ") }
-            if let value = gauge?.split(separator: " ").last.flatMap({ Double($0) }), value >= 2 { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("the slow call never showed up as in flight")
     }
 
     @Test("a second batond on a live socket refuses to start and says why")
