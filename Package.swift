@@ -158,6 +158,7 @@ let package = Package(
                 "BatonRPC",
                 "BatonServer",
                 "BatonStore",
+                "BatonTestSupport",
                 // Retention tests count the rows the store leaves behind.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

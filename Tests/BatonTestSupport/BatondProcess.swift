@@ -79,6 +79,15 @@ public final class BatondProcess: @unchecked Sendable {
         try await waitUntilServing()
     }
 
+    /// Kills batond with SIGKILL (no drain, no cleanup: a crash), starts it again on the same
+    /// socket and database, and waits until it serves.
+    public func killAndRestart() async throws {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        process = try Self.launch(arguments: arguments, stderr: stderrLog)
+        try await waitUntilServing()
+    }
+
     /// Stops batond and removes its folder.
     public func remove() {
         stop()
