@@ -8,33 +8,58 @@ struct ConnectionOptions: ParsableArguments {
     var socket: String?
 
     @Option(help: "Seconds to wait for the answer; the server stops working on the call then too.")
-    var timeout: Double?
+    var timeout: Seconds?
 
-    @Option(name: .customShort("H"), help: "Call metadata as key=value (repeatable).")
+    @Option(name: .customShort("H"), help: "Call metadata as key=value (repeatable; keys are sent in lower case).")
     var header: [String] = []
 
     var socketPath: String { socket ?? BatonSocketPath.default }
 
-    var metadata: RPCMetadata {
-        get throws {
-            var metadata = RPCMetadata()
-            for entry in header {
-                guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                    throw ValidationError("-H takes key=value, got \(entry)")
-                }
-                metadata.add(String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
-            }
-            return metadata
+    func validate() throws {
+        for entry in header where entry.firstIndex(of: "=").map({ $0 == entry.startIndex }) ?? true {
+            throw ValidationError("-H takes key=value, got \(entry)")
         }
     }
 
-    var timeoutDuration: Duration? { timeout.map { .milliseconds(Int64($0 * 1000)) } }
+    /// The -H entries (checked by `validate`).
+    var metadata: RPCMetadata {
+        var metadata = RPCMetadata()
+        for entry in header {
+            let equals = entry.firstIndex(of: "=")!
+            metadata.add(String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
+        }
+        return metadata
+    }
+
+    var timeoutDuration: Duration? { timeout?.duration }
 
     func connect() async throws -> RPCClient {
         do {
             return try await RPCClient.connect(socketPath: socketPath)
         } catch {
-            throw CLIFailure.unreachable("cannot reach batond at \(socketPath); is it running? (\(error))")
+            throw CLIFailure.unreachable("cannot reach batond at \(socketPath): \(Self.reason(error)); is it running?")
         }
     }
+
+    /// Why the connect failed, in the system's words (`No such file or directory`,
+    /// `Connection refused`, `Permission denied`), without NIO's call syntax around them.
+    private static func reason(_ error: any Error) -> String {
+        let text = "\(error)"
+        guard let match = text.firstMatch(of: #/errno: (\d+)/#), let number = Int32(match.1) else { return text }
+        return String(cString: strerror(number))
+    }
+}
+
+/// A positive, finite number of seconds up to a year, as --timeout and --retry-for take them.
+struct Seconds: ExpressibleByArgument, Sendable {
+    let value: Double
+
+    init?(argument: String) {
+        guard let value = Double(argument), value.isFinite, value > 0, value <= 365 * 24 * 3600 else { return nil }
+        self.value = value
+    }
+
+    var duration: Duration { .milliseconds(Int64((value * 1000).rounded(.up))) }
+
+    static var defaultCompletionKind: CompletionKind { .default }
 }

@@ -33,6 +33,18 @@ import Testing
         }
     }
 
+    @Test("names outside ASCII keep every character in a table")
+    func tablesKeepNonASCIINames() async throws {
+        try await BatondProcess.with(["--demo"]) { batond in
+            let upsert = #"{"rep":{"id":"zoe","displayName":"Zoë Ñandú 🚀🚀","teamIds":["sales"],"timeZone":"UTC"},"actingRepId":"maya"}"#
+            #expect(try RPCCLI.run(["call", "baton.v1.Reps/UpsertRep", "-d", upsert], socket: batond.socketPath).exited(with: 0))
+            let result = try RPCCLI.run(["call", "baton.v1.Reps/ListReps", "-d", "{}", "--format", "text"], socket: batond.socketPath)
+            let row = try #require(result.standardText.split(separator: "\n").first { $0.hasPrefix("zoe ") })
+            #expect(row.contains("Zoë Ñandú 🚀🚀 "), "\(row)")
+            #expect(!row.contains("\u{FFFD}"))
+        }
+    }
+
     @Test("without a terminal, responses are one JSON object per line")
     func pipedOutputIsJSON() async throws {
         try await BatondProcess.with(["--demo"]) { batond in

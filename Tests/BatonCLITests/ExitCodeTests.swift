@@ -23,6 +23,9 @@ import Testing
     static let cases: [Case] = [
         Case(arguments: ["call", "baton.v1.Chats/NoSuchMethod", "-d", "{}"], exitCode: 64, stderrMentions: "unknown method"),
         Case(arguments: ["call", "baton.v1.Chats/GetChat", "--no-such-flag"], exitCode: 64, stderrMentions: "--no-such-flag"),
+        Case(arguments: ["call", "baton.v1.Chats/GetChat", "--timeout", "inf"], exitCode: 64, stderrMentions: "--timeout"),
+        Case(arguments: ["watch", "--retry-for", "-1"], exitCode: 64, stderrMentions: "--retry-for"),
+        Case(arguments: ["call", "baton.v1.Chats/GetChat", "-H", "=1"], exitCode: 64, stderrMentions: "key=value"),
         Case(arguments: ["call", "baton.v1.Chats/GetChat", "-d", #"{"chatId":"#], exitCode: 65, stderrMentions: "baton.v1.GetChatRequest"),
         Case(arguments: ["call", "baton.v1.Chats/GetChat", "-d", #"{"chatIdd":"x"}"#], exitCode: 65, stderrMentions: "chatIdd"),
         Case(arguments: ["call", "baton.v1.Chats/GetChat", "-d", #"{"chatId":"nope"}"#], exitCode: 105, stderrMentions: "NOT_FOUND"),

@@ -52,7 +52,7 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         let requests = try requestSource(for: schema)
         let client = try await connection.connect()
         defer { Task { await client.close() } }
-        let metadata = try connection.metadata
+        let metadata = connection.metadata
         let report = CallReport(enabled: verbose, method: schema)
         report.started(metadata: metadata)
         let printer = ResponsePrinter(messageName: schema.outputType, output: output)

@@ -24,7 +24,7 @@ struct HealthCommand: AsyncParsableCommand {
                 "/baton.rpc.v1.Health/Check",
                 request,
                 as: Baton_Rpc_V1_HealthCheckResponse.self,
-                metadata: try connection.metadata,
+                metadata: connection.metadata,
                 timeout: connection.timeoutDuration
             )
         }

@@ -22,7 +22,7 @@ struct ListCommand: AsyncParsableCommand {
                 "/baton.rpc.v1.Reflection/ListServices",
                 Baton_Rpc_V1_ListServicesRequest(),
                 as: Baton_Rpc_V1_ListServicesResponse.self,
-                metadata: try connection.metadata,
+                metadata: connection.metadata,
                 timeout: connection.timeoutDuration
             )
         }

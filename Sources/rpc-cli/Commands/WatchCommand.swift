@@ -40,7 +40,7 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
     var noFollow = false
 
     @Option(help: "Give up when batond stays unreachable this many seconds (default: keep trying).")
-    var retryFor: Double?
+    var retryFor: Seconds?
 
     @OptionGroup var output: OutputOptions
     @OptionGroup var connection: ConnectionOptions
@@ -69,7 +69,7 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
                     "/baton.v1.Events/Watch",
                     request,
                     as: Baton_V1_Event.self,
-                    metadata: try connection.metadata,
+                    metadata: connection.metadata,
                     timeout: connection.timeoutDuration
                 )
                 reconnection.succeeded(lastSequence)
@@ -118,11 +118,11 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
 /// Reconnecting after batond went away: says so once per outage, waits with growing pauses
 /// between attempts, and gives up after --retry-for.
 struct Reconnection {
-    let retryFor: Double?
+    let retryFor: Seconds?
     private var outageStarted: ContinuousClock.Instant?
     private var pause: Duration = .milliseconds(100)
 
-    init(retryFor: Double?) { self.retryFor = retryFor }
+    init(retryFor: Seconds?) { self.retryFor = retryFor }
 
     /// A watch call is open again.
     mutating func succeeded(_ lastSequence: UInt64) {
@@ -139,8 +139,8 @@ struct Reconnection {
             Terminal.printError("rpc-cli: \(reason); reconnecting to resume after event #\(lastSequence)")
             outageStarted = now
         }
-        if let retryFor, let outageStarted, now - outageStarted > .milliseconds(Int64(retryFor * 1000)) {
-            throw CLIFailure.unreachable("batond did not come back within \(retryFor) s; the last event printed was #\(lastSequence)")
+        if let retryFor, let outageStarted, now - outageStarted > retryFor.duration {
+            throw CLIFailure.unreachable("batond did not come back within \(retryFor.value) s; the last event printed was #\(lastSequence)")
         }
         try await Task.sleep(for: pause)
         pause = min(pause * 2, .seconds(2))

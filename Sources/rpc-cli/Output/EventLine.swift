@@ -25,7 +25,7 @@ struct EventLine {
         case .transferRequested(let requested):
             return requested.transfer.map { "\($0.fromRepID) -> \($0.toRepID)" }
         case .messagePosted(let posted):
-            return posted.entry.map { quoted($0.text) }
+            return posted.entry.map { excerpt($0.text) }
         case .repPresenceChanged(let change):
             return "\(event.repIDs.joined(separator: ",")) \(HumanTables.label(change.previousPresence)) -> \(HumanTables.label(change.presence))"
         case .repStatusChanged(let change):
@@ -38,7 +38,7 @@ struct EventLine {
     }
 
     /// The text in quotes, cut at 60 characters and one line.
-    private func quoted(_ text: String) -> String {
+    private func excerpt(_ text: String) -> String {
         let line = text.replacingOccurrences(of: "\n", with: " ")
         return "\"" + (line.count > 60 ? line.prefix(59) + "…" : line) + "\""
     }

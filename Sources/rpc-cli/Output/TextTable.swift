@@ -12,7 +12,11 @@ struct TextTable {
         let widths = headers.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { cells in
             cells.enumerated()
-                .map { column, cell in column == cells.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0) }
+                // Padded by characters, as the widths are counted: NSString's padding counts
+                // UTF-16 units and would cut an emoji in half.
+                .map { column, cell in
+                    column == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+                }
                 .joined(separator: "  ")
                 .trailingSpacesRemoved
         }.joined(separator: "\n")

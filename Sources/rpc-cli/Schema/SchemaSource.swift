@@ -34,7 +34,7 @@ enum SchemaSource {
                 "/baton.rpc.v1.Reflection/GetSchema",
                 request,
                 as: Baton_Rpc_V1_GetSchemaResponse.self,
-                metadata: try connection.metadata,
+                metadata: connection.metadata,
                 timeout: connection.timeoutDuration
             )
         } catch let error as RPCError where error.code == .notFound {
