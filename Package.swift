@@ -162,6 +162,7 @@ let package = Package(
                 // Retention tests count the rows the store leaves behind.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

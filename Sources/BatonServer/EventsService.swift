@@ -11,6 +11,10 @@ import BatonRPC
 /// the retention pruned before the watcher reached them end the call with EVENTS_EXPIRED
 /// instead of being silently skipped.
 public struct EventsService: RPCService {
+    /// The trailing metadata key holding the last sequence the watch examined (sent or
+    /// filtered out): where to resume, whatever the filters.
+    public static let resumeAfterKey = "resume-after-sequence"
+
     /// Events read from the store per query.
     static let pageSize = 256
 
@@ -70,6 +74,9 @@ public struct EventsService: RPCService {
                 cursor = event.sequence
                 if filter.matches(event) { try await writer.send(event) }
             }
+            // Everything up to the cursor was sent or filtered out: a filtered watcher resumes
+            // from here, not from its last event, which may be long before (and pruned since).
+            writer.setTrailingMetadata([Self.resumeAfterKey: String(cursor)])
             if let stopAt, cursor >= stopAt { return }
             if page.count == pageSize { continue }
             guard await iterator.next() != nil else { return }

@@ -44,6 +44,40 @@ import Testing
         }
     }
 
+    @Test("a filtered watch across a restart prints each matching event once and resumes no earlier than it printed")
+    func filteredWatchResumesAcrossARestart() async throws {
+        try await BatondProcess.with(["--demo"]) { batond in
+            let watch = try BackgroundProcess(
+                try BuiltProducts.executable("rpc-cli"),
+                ["watch", "--kind", "message_posted", "--format", "json"],
+                environment: ["BATON_SOCKET": batond.socketPath]
+            )
+            defer { watch.stop() }
+            try Self.post("matching", socket: batond.socketPath)
+            let before = await watch.lines(until: { $0.contains("\"matching\"") })
+            let lastPrinted = try #require(try Self.sequences(before).last)
+            // Events the filter skips, after the last one printed.
+            for status in ["REP_STATUS_BUSY", "REP_STATUS_AVAILABLE"] {
+                let presence = #"{"repId":"ben","presence":"PRESENCE_LOGGED_IN","status":"\#(status)"}"#
+                #expect(try RPCCLI.run(["call", "baton.v1.Reps/SetPresence", "-d", presence], socket: batond.socketPath).exited(with: 0))
+            }
+
+            try await batond.restart()
+            try Self.post("after restart", socket: batond.socketPath)
+            let lines = await watch.lines(until: { $0.contains("after restart") })
+            #expect(lines.filter { $0.contains("\"matching\"") }.count == 1, "\(lines)")
+            #expect(lines.last?.contains("after restart") == true)
+            let sequences = try Self.sequences(lines)
+            #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count)
+            let resumedAfter = try #require(
+                watch.standardError.firstMatch(of: #/resuming after event #(\d+)/#).flatMap { UInt64($0.1) },
+                "\(watch.standardError)"
+            )
+            // The server's resume point (it may have examined the presence events already).
+            #expect(resumedAfter >= lastPrinted && resumedAfter <= lastPrinted + 2)
+        }
+    }
+
     @Test("--no-follow with filters prints the matching stored events and exits 0; --from starts there")
     func filtersAndStartPoint() async throws {
         try await BatondProcess.with(["--demo"]) { batond in

@@ -1,5 +1,7 @@
 import BatonProtos
 import BatonRPC
+import BatonServer
+import NIOCore
 import Testing
 
 /// Events/Watch: history then live, resumable without gaps or duplicates, filtered.
@@ -72,6 +74,36 @@ import Testing
             var caraEvents: [Baton_V1_Event] = []
             for try await event in try await watch(baton, byRep) { caraEvents.append(event) }
             #expect(!caraEvents.isEmpty && caraEvents.allSatisfy { $0.repIDs.contains("cara") })
+        }
+    }
+
+    @Test("a filtered watch's trailers say how far the server read, past the last matching event")
+    func filteredWatchTrailersCarryTheResumePoint() async throws {
+        try await TestBaton.with { baton in
+            let chat = try await baton.seedStory()
+            let _: Baton_V1_TransferChatResponse = try await baton.call(
+                "Chats/TransferChat",
+                Make.transfer(chat.id, by: "ana", to: "ben")
+            )
+            // Events the filter below skips, after the last one it matches.
+            let _: Baton_V1_PostMessageResponse = try await baton.call(
+                "Chats/PostMessage",
+                Make.post(chat.id, rep: "ben", "hello")
+            )
+            let newest = try #require(try await baton.allEvents().last?.sequence)
+            var request = Baton_V1_WatchRequest()
+            request.stopWhenCaughtUp = true
+            request.kinds = [.transferCompleted]
+            let call = try await baton.client.makeCall(path: "/baton.v1.Events/Watch")
+            try await call.send(ByteBuffer(bytes: try request.serializedBytes()))
+            call.closeSend()
+            var received: [UInt64] = []
+            for try await bytes in call.responses {
+                received.append(try Baton_V1_Event(serializedBytes: Array(buffer: bytes)).sequence)
+            }
+            #expect(received.count == 1 && received[0] < newest)
+            let trailers = try await call.trailingMetadata()
+            #expect(trailers[EventsService.resumeAfterKey] == String(newest))
         }
     }
 

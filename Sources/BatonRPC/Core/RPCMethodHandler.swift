@@ -212,4 +212,8 @@ public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
 
     /// Sets metadata for the response headers (before the first message).
     public func setInitialMetadata(_ metadata: RPCMetadata) { raw.setInitialMetadata(metadata) }
+
+    /// Sets metadata to send with the trailers, also when the call ends with an error raised
+    /// outside the handler (a shutdown, a deadline) that carries none of its own.
+    public func setTrailingMetadata(_ metadata: RPCMetadata) { raw.setTrailingMetadata(metadata) }
 }
