@@ -19,8 +19,9 @@ extension Handoff {
         validator.text(visitor.id, "visitor.id", max: 128)
         validator.text(visitor.name, "visitor.name", max: 200)
         validator.text(visitor.email, "visitor.email", max: 254)
-        if visitor.name.isEmpty && visitor.email.isEmpty {
-            validator.fail("visitor", "visitor.name or visitor.email is required")
+        // From a chat, the chat's visitor fills in what the request leaves out.
+        if visitor.name.isEmpty && visitor.email.isEmpty && request.chatID.isEmpty {
+            validator.fail("visitor", "visitor.name or visitor.email is required (or chat_id, to book for its visitor)")
         }
         validator.id(request.chatID, "chat_id", required: false)
         validator.actor(booker, "booked_by")
@@ -95,18 +96,24 @@ extension Handoff {
         }
     }
 
-    /// A meeting booked from a chat is with that chat's visitor: a visitor without an id takes
-    /// the chat's visitor's (so the visitor can cancel it as themselves), and another visitor's
-    /// id is refused rather than booked on someone else's behalf.
+    /// A meeting booked from a chat is with that chat's visitor: what the request leaves out of
+    /// the visitor (id, name, email) is taken from the chat, so the visitor can cancel it as
+    /// themselves, and another visitor's id is refused rather than booked on someone else's behalf.
     private static func matchChatVisitor(_ visitor: inout Baton_V1_Visitor, _ chat: Baton_V1_Chat) throws(BatonError) {
-        guard let chatVisitor = chat.visitor, !chatVisitor.id.isEmpty else { return }
-        if visitor.id.isEmpty {
-            visitor.id = chatVisitor.id
-        } else if visitor.id != chatVisitor.id {
-            var validator = Validator()
+        let chatVisitor = chat.visitor ?? Baton_V1_Visitor()
+        var validator = Validator()
+        if !visitor.id.isEmpty && !chatVisitor.id.isEmpty && visitor.id != chatVisitor.id {
             validator.fail("visitor.id", "visitor \(visitor.id) is not the visitor of chat \(chat.id) (\(chatVisitor.id))")
-            try validator.check()
         }
+        if visitor.id.isEmpty { visitor.id = chatVisitor.id }
+        if visitor.name.isEmpty && visitor.email.isEmpty {
+            visitor.name = chatVisitor.name
+            visitor.email = chatVisitor.email
+        }
+        if visitor.name.isEmpty && visitor.email.isEmpty {
+            validator.fail("visitor", "visitor.name or visitor.email is required: chat \(chat.id)'s visitor has neither")
+        }
+        try validator.check()
     }
 
     /// The SLOT_UNAVAILABLE failure, offering up to 5 free slots of the same length from the

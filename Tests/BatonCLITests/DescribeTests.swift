@@ -182,7 +182,7 @@ import Testing
         )
         #expect(result.exited(with: 0), "\(result.standardError)")
         #expect(result.standardText == (try RequestTemplate.json(forMethod: "/baton.v1.Chats/TransferChat")) + "\n")
-        #expect(result.standardText.contains("  \"mode\": \"TRANSFER_MODE_DIRECT\",\n"))
+        #expect(result.standardText.contains("  \"mode\": \"TRANSFER_MODE_UNSPECIFIED\",\n"))
         #expect(result.standardText.contains("  \"expectedVersion\": {\n    \"value\": \"0\"\n  },\n"))
         let encoded = try RPCCLI.run(
             ["encode", "baton.v1.TransferRequest"],
@@ -213,7 +213,7 @@ import Testing
         #expect(scalars.contains("\"int64Value\": \"0\""))
         #expect(scalars.contains("\"int32Value\": 0"))
         #expect(scalars.contains("\"boolValue\": false"))
-        #expect(scalars.contains("\"enumValue\": \"TEST_ENUM_ONE\""))
+        #expect(scalars.contains("\"enumValue\": \"TEST_ENUM_UNSPECIFIED\""))
         let choice = try RequestTemplate.json(forMessage: "baton.test.v1.Choice", in: schema)
         #expect(choice == "{\n  \"label\": \"\",\n  \"textPick\": \"\",\n  \"trailer\": 0\n}")
         let nested = try RequestTemplate.json(forMessage: "baton.test.v1.Nested", in: schema)

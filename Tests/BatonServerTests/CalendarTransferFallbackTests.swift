@@ -119,6 +119,18 @@ import Testing
             )
             #expect(booked.meeting?.visitor?.id == chat.visitor?.id)
             #expect(booked.meeting?.visitor?.name == "Sam")
+
+            // No visitor at all: the chat's.
+            var bare = CalendarMake.book("dan", at: nine.addingTimeInterval(3600), chat: chat.id)
+            bare.visitor = nil
+            let fromChat: Baton_V1_BookMeetingResponse = try await baton.call("Calendars/BookMeeting", bare)
+            #expect(fromChat.meeting?.visitor == chat.visitor)
+            // Without a chat, a visitor is still required.
+            var nobody = CalendarMake.book("dan", at: nine.addingTimeInterval(7200))
+            nobody.visitor = nil
+            await expectError(.invalidArgument, .invalidField) {
+                let _: Baton_V1_BookMeetingResponse = try await baton.call("Calendars/BookMeeting", nobody)
+            }
         }
     }
 

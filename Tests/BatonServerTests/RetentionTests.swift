@@ -1,6 +1,7 @@
 import Baton
 import BatonProtos
 import BatonRPC
+import BatonTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -174,13 +175,7 @@ import Testing
         }
     }
 
-    /// batond, built next to the test bundle (the test target depends on it).
-    private static var batondPath: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("batond").path
-    }
-
     @Test(
-        .enabled(if: FileManager.default.isExecutableFile(atPath: batondPath)),
         arguments: [
             ["--event-retention-days", "-1"], ["--event-retention-days", "100000"],
             ["--idempotency-retention-hours=-5"], ["--idempotency-retention-hours", "1000000"],
@@ -194,16 +189,12 @@ import Testing
         // still exits at once, with another message, rather than serve.
         let blocker = "\(directory)/file"
         try Data().write(to: URL(fileURLWithPath: blocker))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.batondPath)
-        process.arguments = ["--database", "\(blocker)/baton.sqlite", "--socket", "\(blocker)/s.sock"] + flag
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        let result = try ChildProcess.run(
+            try BuiltProducts.executable("batond"),
+            ["--database", "\(blocker)/baton.sqlite", "--socket", "\(blocker)/s.sock"] + flag
+        )
+        let output = result.standardError
+        #expect(result.exited(with: 64), "\(result.terminationStatus): \(output)")
         let name = flag[0].split(separator: "=")[0]
         #expect(output.contains("\(name) must be between 0 (keep forever) and"), "got: \(output)")
     }

@@ -963,7 +963,7 @@ public enum BatonSchema {
         "baton.v1.BookMeetingRequest.rep_id": "The rep to meet. Required.",
         "baton.v1.BookMeetingRequest.start_time": "When the meeting starts. Required. Need not be aligned to the slot step, but the whole\nmeeting must be free as QueryAvailability defines it.",
         "baton.v1.BookMeetingRequest.length_minutes": "Meeting length, in minutes, 5 to 480. 0: the rep's default meeting length.",
-        "baton.v1.BookMeetingRequest.visitor": "The visitor the meeting is with; name or email should be set. With `chat_id`, the chat's\nvisitor: an empty id takes theirs, another visitor's id is INVALID_ARGUMENT.",
+        "baton.v1.BookMeetingRequest.visitor": "The visitor the meeting is with; name or email should be set. With `chat_id`, the chat's\nvisitor: what is left out (id; name and email) is taken from the chat, and another\nvisitor's id is INVALID_ARGUMENT.",
         "baton.v1.BookMeetingRequest.chat_id": "The chat the meeting is booked from, usually one with a meeting booker. Empty: none.",
         "baton.v1.BookMeetingRequest.booked_by": "Who books it: the visitor (through the widget), a rep, or the system (unset). Recorded as\nMeeting.created_by.",
         "baton.v1.BookMeetingRequest.idempotency_key": "Makes retries safe: a retry with the same key returns the meeting the first call booked\nand never books twice. Empty: no deduplication.",

@@ -401,7 +401,8 @@ public struct Baton_V1_BookMeetingRequest: ProtoMessage {
     /// Meeting length, in minutes, 5 to 480. 0: the rep's default meeting length.
     public var lengthMinutes: UInt32 = 0
     /// The visitor the meeting is with; name or email should be set. With `chat_id`, the chat's
-    /// visitor: an empty id takes theirs, another visitor's id is INVALID_ARGUMENT.
+    /// visitor: what is left out (id; name and email) is taken from the chat, and another
+    /// visitor's id is INVALID_ARGUMENT.
     public var visitor: Baton_V1_Visitor? = nil
     /// The chat the meeting is booked from, usually one with a meeting booker. Empty: none.
     public var chatID: String = ""

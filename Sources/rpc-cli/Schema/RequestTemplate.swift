@@ -1,8 +1,9 @@
 /// Example JSON for a message, like grpcurl's `-msg-template`: every field present with a
 /// placeholder of the right JSON kind, ready to edit and pass to `rpc-cli call -d`.
 ///
-/// Placeholders are proto3 JSON's zero values, except where a zero would say nothing: an enum
-/// shows its first non-zero value, a repeated field one element, a map one entry. Of a oneof
+/// Placeholders are proto3 JSON's zero values (an enum's is its `..._UNSPECIFIED` name, which
+/// means "not set": a template sent as it is picks no mode and filters nothing), except that a
+/// repeated field shows one element and a map one entry. Of a oneof
 /// only the first member is filled, since setting two is an error. A message already being
 /// filled further up (a recursive type) is cut off as `{}`.
 enum RequestTemplate {
@@ -74,9 +75,9 @@ enum RequestTemplate {
         }
     }
 
-    /// The first value that means something, rather than the UNSPECIFIED zero.
+    /// The zero value's name: proto3's "not set".
     private static func enumPlaceholder(_ enumeration: SchemaEnum) -> String {
-        (enumeration.values.first { $0.number != 0 } ?? enumeration.values.first)?.name ?? "0"
+        (enumeration.values.first { $0.number == 0 } ?? enumeration.values.first)?.name ?? "0"
     }
 
     /// Map keys are JSON strings whatever the key type.

@@ -485,7 +485,8 @@ struct  Baton__V1__BookMeetingRequest
   uint32_t length_minutes;
   /*
    * The visitor the meeting is with; name or email should be set. With `chat_id`, the chat's
-   * visitor: an empty id takes theirs, another visitor's id is INVALID_ARGUMENT.
+   * visitor: what is left out (id; name and email) is taken from the chat, and another
+   * visitor's id is INVALID_ARGUMENT.
    */
   Baton__V1__Visitor *visitor;
   /*
