@@ -27,7 +27,7 @@ struct RPCCLI: AsyncParsableCommand {
         do {
             // Errors print as JSON only when asked (--format json): a terminal-less stdout says
             // nothing about who reads stderr.
-            errorFormat = (try? parseAsRoot() as? FormatsItsErrors)?.output.format ?? .text
+            errorFormat = (try? parseAsRoot() as? FormatsItsErrors)?.errorFormat ?? .text
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

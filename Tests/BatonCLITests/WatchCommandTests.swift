@@ -108,6 +108,24 @@ import Testing
         }
     }
 
+    @Test("a reader that goes away (watch | head -1) ends the watch by SIGPIPE, quietly")
+    func closedPipeEndsTheWatch() async throws {
+        try await BatondProcess.with(["--demo"]) { batond in
+            let result = try ChildProcess.run(
+                URL(fileURLWithPath: "/bin/bash"),
+                ["-c", "rpc-cli watch --format json | head -1; echo \"status ${PIPESTATUS[0]}\""],
+                environment: [
+                    "PATH": BuiltProducts.directory.path + ":/usr/bin:/bin",
+                    "BATON_SOCKET": batond.socketPath,
+                ]
+            )
+            let lines = result.standardText.split(separator: "\n")
+            #expect(lines.count == 2 && lines[0].contains("\"sequence\":\"1\""), "\(lines)")
+            #expect(lines.last == "status 141", "killed by SIGPIPE (128 + 13): \(lines)")
+            #expect(!result.standardError.contains("Fatal error") && !result.standardError.contains("crashed"), "\(result.standardError)")
+        }
+    }
+
     @Test("an unknown event kind is a usage error (64) that lists the kinds")
     func unknownKind() throws {
         let result = try RPCCLI.run(["watch", "--kind", "transfer_exploded"], socket: "/tmp/baton-no-such-folder/s.sock")

@@ -39,6 +39,8 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
     var verbose = false
 
     @OptionGroup var output: OutputOptions
+
+    var errorFormat: OutputFormat? { output.format }
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {

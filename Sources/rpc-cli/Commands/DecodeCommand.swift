@@ -31,6 +31,6 @@ struct DecodeCommand: ParsableCommand {
         let json = try CLIFailure.mapping {
             try ProtoJSON.jsonFromBinary(input, messageName: messageName, options: options)
         }
-        FileHandle.standardOutput.write(Data((json + "\n").utf8))
+        Terminal.printLine(json)
     }
 }

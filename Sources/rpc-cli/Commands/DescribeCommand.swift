@@ -45,17 +45,17 @@ struct DescribeCommand: AsyncParsableCommand {
     func run() async throws {
         let schema = try await SchemaSource.schema(defining: symbol, connection: connection)
         guard let symbol else {
-            print(SchemaText.describeServices(in: schema))
+            Terminal.printLine(SchemaText.describeServices(in: schema))
             return
         }
         guard let found = schema.symbol(named: symbol) else { throw SchemaSource.unknownSymbol(symbol) }
         guard template else {
-            print(SchemaText.describe(found, in: schema))
+            Terminal.printLine(SchemaText.describe(found, in: schema))
             return
         }
         switch found {
-        case .method(let method): print(try RequestTemplate.json(forMessage: method.inputType, in: schema))
-        case .message(let message): print(try RequestTemplate.json(forMessage: message.fullName, in: schema))
+        case .method(let method): Terminal.printLine(try RequestTemplate.json(forMessage: method.inputType, in: schema))
+        case .message(let message): Terminal.printLine(try RequestTemplate.json(forMessage: message.fullName, in: schema))
         case .service, .enumeration:
             throw ValidationError("--template takes a method or a message; \(symbol) is neither")
         }

@@ -28,6 +28,6 @@ struct EncodeCommand: ParsableCommand {
                 options: ProtoJSONDecodingOptions(ignoreUnknownFields: ignoreUnknownFields)
             )
         }
-        FileHandle.standardOutput.write(Data(bytes))
+        Terminal.writeBytes(bytes)
     }
 }

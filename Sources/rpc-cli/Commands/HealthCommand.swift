@@ -29,7 +29,7 @@ struct HealthCommand: AsyncParsableCommand {
             )
         }
         let name = BatonSchemaNames.enumValueName(response.status.rawValue, in: "baton.rpc.v1.ServingStatus")
-        print(name.replacingOccurrences(of: "SERVING_STATUS_", with: ""))
+        Terminal.printLine(name.replacingOccurrences(of: "SERVING_STATUS_", with: ""))
         if response.status != .serving {
             throw CLIFailure.status(RPCError(.unavailable, "not serving"))
         }

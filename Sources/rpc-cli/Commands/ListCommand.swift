@@ -3,7 +3,7 @@ import BatonProtos
 import BatonRPC
 
 /// `rpc-cli list`: the services and methods batond serves, from its reflection.
-struct ListCommand: AsyncParsableCommand {
+struct ListCommand: AsyncParsableCommand, FormatsItsErrors {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the services batond serves, with their methods' streaming kinds and message types."
@@ -11,6 +11,8 @@ struct ListCommand: AsyncParsableCommand {
 
     @Option(help: "text (default) or json: the ListServicesResponse as JSON.")
     var format: OutputFormat = .text
+
+    var errorFormat: OutputFormat? { format }
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -31,9 +33,9 @@ struct ListCommand: AsyncParsableCommand {
             return
         }
         for service in response.services.sorted(by: { $0.fullName < $1.fullName }) {
-            print(service.fullName)
+            Terminal.printLine(service.fullName)
             for method in service.methods {
-                print("  \(method.name) (\(kindName(method.streamingKind))): \(method.inputType) -> \(method.outputType)")
+                Terminal.printLine("  \(method.name) (\(kindName(method.streamingKind))): \(method.inputType) -> \(method.outputType)")
             }
         }
     }

@@ -43,6 +43,8 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
     var retryFor: Seconds?
 
     @OptionGroup var output: OutputOptions
+
+    var errorFormat: OutputFormat? { output.format }
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {

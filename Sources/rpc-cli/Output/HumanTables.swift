@@ -8,7 +8,8 @@ enum HumanTables {
     static func render(_ bytes: [UInt8], messageName: String) throws -> String? {
         switch messageName {
         case Baton_V1_ListRepsResponse.protoMessageName:
-            return reps(try decode(bytes))
+            let response = try decode(bytes, as: Baton_V1_ListRepsResponse.self)
+            return reps(response) + morePages(response.page)
         case Baton_V1_ListTransferTargetsResponse.protoMessageName:
             return transferTargets(try decode(bytes))
         case Baton_V1_QueryAvailabilityResponse.protoMessageName:
@@ -24,7 +25,8 @@ enum HumanTables {
         case Baton_V1_BookMeetingResponse.protoMessageName:
             return meetings([try decode(bytes, as: Baton_V1_BookMeetingResponse.self).meeting].compactMap { $0 })
         case Baton_V1_ListMeetingsResponse.protoMessageName:
-            return meetings(try decode(bytes, as: Baton_V1_ListMeetingsResponse.self).meetings)
+            let response = try decode(bytes, as: Baton_V1_ListMeetingsResponse.self)
+            return meetings(response.meetings) + morePages(response.page)
         default:
             return nil
         }
@@ -75,6 +77,13 @@ enum HumanTables {
             )
         }
         return table.rendered
+    }
+
+    /// A last line saying how to get the next page, when there is one: a table must not look
+    /// complete when it is not.
+    private static func morePages(_ page: Baton_V1_PageResponse?) -> String {
+        guard let token = page?.nextPageToken, !token.isEmpty else { return "" }
+        return "\n(more: pass \"page\":{\"pageToken\":\"\(token)\"})"
     }
 
     /// "1/3" (active of capacity), or "1" when the rep has no limit.

@@ -38,17 +38,43 @@ struct OutputOptions: ParsableArguments {
 
 /// A command whose errors follow its `--format`.
 protocol FormatsItsErrors {
-    var output: OutputOptions { get }
+    /// The format asked for with --format, if any: errors are JSON only when asked.
+    var errorFormat: OutputFormat? { get }
 }
 
 /// Writes to stdout or stderr unbuffered, one write per call, so a pipe (`| jq`) sees each
 /// message as it arrives and stderr lines never interleave mid-line with stdout ones.
 enum Terminal {
     static func printLine(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        write(Array((text + "\n").utf8), to: STDOUT_FILENO)
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        write(Array((text + "\n").utf8), to: STDERR_FILENO)
+    }
+
+    /// Binary output (`rpc-cli encode`).
+    static func writeBytes(_ bytes: [UInt8]) {
+        write(bytes, to: STDOUT_FILENO)
+    }
+
+    /// Writes all of `text`. When the reader has gone (`rpc-cli watch | head -3`), rpc-cli ends
+    /// the way a Unix filter does, by SIGPIPE, which SwiftNIO otherwise ignores: writing on
+    /// would only fail again (and Foundation's FileHandle.write traps on it).
+    private static func write(_ output: [UInt8], to descriptor: Int32) {
+        var bytes = output[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written >= 0 {
+                bytes = bytes.dropFirst(written)
+            } else if errno == EINTR {
+                continue
+            } else if errno == EPIPE && descriptor == STDOUT_FILENO {
+                signal(SIGPIPE, SIG_DFL)
+                raise(SIGPIPE)
+            } else {
+                return  // stderr gone or another failure: nothing useful left to report it on
+            }
+        }
     }
 }
