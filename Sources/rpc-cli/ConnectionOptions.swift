@@ -41,6 +41,24 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
+    /// Connects, runs `body`, and closes the connection before returning or throwing.
+    func withClient<Result>(_ body: (RPCClient) async throws -> Result) async throws -> Result {
+        try await Self.closing(try await connect(), body)
+    }
+
+    /// Runs `body` with `client`, then closes it, also when `body` throws: a command ends with
+    /// its connection closed (a GOAWAY, not a reset), and `watch` does not keep one per retry.
+    static func closing<Result>(_ client: RPCClient, _ body: (RPCClient) async throws -> Result) async throws -> Result {
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
     /// Why the connect failed, in the system's words (`No such file or directory`,
     /// `Connection refused`, `Permission denied`), without NIO's call syntax around them.
     private static func reason(_ error: any Error) -> String {

@@ -14,8 +14,8 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         commandName: "call",
         abstract: "Call a method with a JSON request and print the response.",
         discussion: """
-            The request is -d's JSON, or stdin when -d is absent (an empty request when stdin is a \
-            terminal). Streaming responses print one JSON \
+            The request is -d's JSON, or stdin, read to its end before connecting, when -d is absent \
+            (an empty request when stdin is a terminal). Streaming responses print one JSON \
             object per line as they arrive. Client- and bidirectional-streaming calls read one JSON \
             request per line from stdin (or take -d as the only request); a bidirectional call prints \
             responses while it still reads requests.
@@ -52,8 +52,11 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
             return
         }
         let requests = try requestSource(for: schema)
-        let client = try await connection.connect()
-        defer { Task { await client.close() } }
+        try await connection.withClient { client in try await call(schema, requests, on: client) }
+    }
+
+    /// Makes the call, streaming `requests` out while printing the responses as they come.
+    private func call(_ schema: ProtoMethodSchema, _ requests: RequestSource, on client: RPCClient) async throws {
         let metadata = connection.metadata
         let report = CallReport(enabled: verbose, method: schema)
         report.started(metadata: metadata)

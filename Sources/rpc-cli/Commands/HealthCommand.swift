@@ -15,18 +15,18 @@ struct HealthCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let client = try await connection.connect()
-        defer { Task { await client.close() } }
         var request = Baton_Rpc_V1_HealthCheckRequest()
         request.service = service
-        let response = try await CLIFailure.calling {
-            try await client.unary(
-                "/baton.rpc.v1.Health/Check",
-                request,
-                as: Baton_Rpc_V1_HealthCheckResponse.self,
-                metadata: connection.metadata,
-                timeout: connection.timeoutDuration
-            )
+        let response = try await connection.withClient { client in
+            try await CLIFailure.calling {
+                try await client.unary(
+                    "/baton.rpc.v1.Health/Check",
+                    request,
+                    as: Baton_Rpc_V1_HealthCheckResponse.self,
+                    metadata: connection.metadata,
+                    timeout: connection.timeoutDuration
+                )
+            }
         }
         let name = BatonSchemaNames.enumValueName(response.status.rawValue, in: "baton.rpc.v1.ServingStatus")
         Terminal.printLine(name.replacingOccurrences(of: "SERVING_STATUS_", with: ""))

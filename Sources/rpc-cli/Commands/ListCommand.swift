@@ -17,16 +17,16 @@ struct ListCommand: AsyncParsableCommand, FormatsItsErrors {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let client = try await connection.connect()
-        defer { Task { await client.close() } }
-        let response = try await CLIFailure.calling {
-            try await client.unary(
-                "/baton.rpc.v1.Reflection/ListServices",
-                Baton_Rpc_V1_ListServicesRequest(),
-                as: Baton_Rpc_V1_ListServicesResponse.self,
-                metadata: connection.metadata,
-                timeout: connection.timeoutDuration
-            )
+        let response = try await connection.withClient { client in
+            try await CLIFailure.calling {
+                try await client.unary(
+                    "/baton.rpc.v1.Reflection/ListServices",
+                    Baton_Rpc_V1_ListServicesRequest(),
+                    as: Baton_Rpc_V1_ListServicesResponse.self,
+                    metadata: connection.metadata,
+                    timeout: connection.timeoutDuration
+                )
+            }
         }
         if format == .json {
             Terminal.printLine(try ProtoJSON.jsonFromBinary(try response.serializedBytes(), messageName: Baton_Rpc_V1_ListServicesResponse.protoMessageName))

@@ -65,19 +65,19 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
         while true {
             request.afterSequence = lastSequence
             do {
-                let client = try await connection.connect()
-                defer { Task { await client.close() } }
-                let call = try await client.serverStreaming(
-                    "/baton.v1.Events/Watch",
-                    request,
-                    as: Baton_V1_Event.self,
-                    metadata: connection.metadata,
-                    timeout: connection.timeoutDuration
-                )
-                reconnection.succeeded(lastSequence)
-                for try await event in call {
-                    try printer.print(try event.serializedBytes())
-                    lastSequence = event.sequence
+                try await connection.withClient { client in
+                    let call = try await client.serverStreaming(
+                        "/baton.v1.Events/Watch",
+                        request,
+                        as: Baton_V1_Event.self,
+                        metadata: connection.metadata,
+                        timeout: connection.timeoutDuration
+                    )
+                    reconnection.succeeded(lastSequence)
+                    for try await event in call {
+                        try printer.print(try event.serializedBytes())
+                        lastSequence = event.sequence
+                    }
                 }
                 return
             } catch let failure as CLIFailure {

@@ -25,18 +25,19 @@ enum SchemaSource {
             )
             return try builtIn()
         }
-        defer { Task { await client.close() } }
         var request = Baton_Rpc_V1_GetSchemaRequest()
         request.symbols = symbol.map { [DescriptorSet.fullName(of: $0)] } ?? []
         let response: Baton_Rpc_V1_GetSchemaResponse
         do {
-            response = try await client.unary(
-                "/baton.rpc.v1.Reflection/GetSchema",
-                request,
-                as: Baton_Rpc_V1_GetSchemaResponse.self,
-                metadata: connection.metadata,
-                timeout: connection.timeoutDuration
-            )
+            response = try await ConnectionOptions.closing(client) { client in
+                try await client.unary(
+                    "/baton.rpc.v1.Reflection/GetSchema",
+                    request,
+                    as: Baton_Rpc_V1_GetSchemaResponse.self,
+                    metadata: connection.metadata,
+                    timeout: connection.timeoutDuration
+                )
+            }
         } catch let error as RPCError where error.code == .notFound {
             throw unknownSymbol(symbol ?? "")
         } catch let error as RPCError {
