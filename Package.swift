@@ -172,6 +172,7 @@ let package = Package(
                 "BatonRPC",
                 "BatonTestSupport",
                 "BatonServer",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

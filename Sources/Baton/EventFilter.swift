@@ -20,6 +20,9 @@ public struct EventFilter: Sendable {
         for (index, kind) in request.kinds.enumerated() where kind.rawValue < 1 || kind.rawValue > 16 {
             validator.fail("kinds[\(index)]", "kinds[\(index)] is not an event kind (\(kind.rawValue))")
         }
+        if request.onlyNew && request.afterSequence != 0 {
+            validator.fail("after_sequence", "after_sequence must be 0 with only_new, which starts after the newest event")
+        }
         try validator.check()
         chatIDs = Set(request.chatIDs)
         repIDs = Set(request.repIDs)

@@ -50,7 +50,8 @@ public struct EventsService: RPCService {
             )
         }
         let stopAt = request.stopWhenCaughtUp ? last : nil
-        var cursor = request.afterSequence
+        var cursor = request.onlyNew ? last : request.afterSequence
+        if request.onlyNew { writer.setTrailingMetadata([Self.resumeAfterKey: String(cursor)]) }
         // The log has no gaps but the prefix the sweep pruned: from 0 the first page starts at
         // the oldest event kept, but after a resume point (or once sending) a page that skips
         // numbers means events this watcher never got were deleted.

@@ -1,6 +1,8 @@
 import BatonProtos
 import BatonRPC
 import BatonServer
+import Dispatch
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -552,6 +554,46 @@ struct EndToEndTests {
                 #expect(error.message.contains("resume"), "ended by the grace timer instead: \(error.message)")
             }
             await shutdown.value
+        }
+    }
+
+    /// A handler that, once cancelled, still has work to finish off the event loop (as a
+    /// database read does), then resumes on its loop to clean up.
+    private struct SlowToStop: RPCService {
+        static let path = "/baton.test.v1.SlowToStop/Follow"
+        let cleanedUp: NIOLockedValueBox<Bool>
+        var methods: [RPCMethodHandler] {
+            let cleanedUp = self.cleanedUp
+            return [
+                RPCMethodHandler.serverStreaming(Self.path) {
+                    (_: EchoRequest, writer: RPCStreamWriter<EchoResponse>, _) in
+                    try await writer.send(EchoResponse())
+                    try? await Task.sleep(for: .seconds(3600))
+                    // Cancelled by the shutdown: finish something that takes a while elsewhere.
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { done.resume() }
+                    }
+                    cleanedUp.withLockedValue { $0 = true }
+                }
+                .endingOnShutdown()
+            ]
+        }
+    }
+
+    @Test("shutdown waits for cancelled handlers to finish before it stops their event loops")
+    func shutdownWaitsForCancelledHandlers() async throws {
+        let cleanedUp = NIOLockedValueBox(false)
+        try await withServer(services: [SlowToStop(cleanedUp: cleanedUp)]) { server, socketPath in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            let call = try await client.makeCall(path: SlowToStop.path)
+            try await call.send(ByteBuffer())
+            call.closeSend()
+            var responses = call.responses.makeAsyncIterator()
+            _ = try await responses.next()
+            await server.shutdown()
+            // Stranded on a stopped loop, the handler would never have got this far.
+            #expect(cleanedUp.withLockedValue { $0 })
+            await client.close()
         }
     }
 

@@ -107,6 +107,53 @@ import Testing
         }
     }
 
+    @Test("only_new skips every stored event and streams what is committed afterwards")
+    func onlyNewStartsAfterTheNewestEvent() async throws {
+        try await TestBaton.with { baton in
+            let chat = try await baton.seedStory()
+            let newest = try #require(try await baton.allEvents().last?.sequence)
+
+            var probe = Baton_V1_WatchRequest()
+            probe.onlyNew = true
+            probe.stopWhenCaughtUp = true
+            let call = try await baton.client.makeCall(path: "/baton.v1.Events/Watch")
+            try await call.send(ByteBuffer(bytes: try probe.serializedBytes()))
+            call.closeSend()
+            var stored = 0
+            for try await _ in call.responses { stored += 1 }
+            #expect(stored == 0)
+            #expect(try await call.trailingMetadata()[EventsService.resumeAfterKey] == String(newest))
+
+            var live = Baton_V1_WatchRequest()
+            live.onlyNew = true
+            // Post until the watch sees something: when its call began is not observable, but
+            // nothing stored before it may ever arrive.
+            let poster = Task {
+                for index in 0..<1000 where !Task.isCancelled {
+                    let _: Baton_V1_PostMessageResponse = try await baton.call(
+                        "Chats/PostMessage",
+                        Make.post(chat.id, rep: "ana", "live \(index)")
+                    )
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            }
+            defer { poster.cancel() }
+            for try await event in try await watch(baton, live) {
+                #expect(event.sequence > newest)
+                #expect(event.kind == .messagePosted)
+                break
+            }
+
+            var both = Baton_V1_WatchRequest()
+            both.onlyNew = true
+            both.afterSequence = 1
+            let refused = await expectError(.invalidArgument, .invalidField) {
+                for try await _ in try await watch(baton, both) {}
+            }
+            #expect(refused?.detail(Baton_V1_BadRequest.self)?.fieldViolations.first?.field == "after_sequence")
+        }
+    }
+
     @Test func badResumePointsAndFiltersAreRefused() async throws {
         try await TestBaton.with { baton in
             _ = try await baton.seedStory()

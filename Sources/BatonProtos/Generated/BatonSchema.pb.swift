@@ -1175,6 +1175,7 @@ public enum BatonSchema {
         "baton.v1.WatchRequest.team_ids": "Only events concerning any of these teams (Event.team_ids), up to 1000.",
         "baton.v1.WatchRequest.kinds": "Only events of these kinds. EVENT_KIND_UNSPECIFIED is rejected.",
         "baton.v1.WatchRequest.stop_when_caught_up": "True: end the stream with OK once every event committed before the call was sent (useful\nfor scripts and catch-up). False: keep streaming new events until cancelled.",
+        "baton.v1.WatchRequest.only_new": "True: skip the stored events and stream only those committed after the call arrives (like\n`tail -f`); `after_sequence` must then be 0. With stop_when_caught_up the stream ends at\nonce, empty, its trailers giving the newest sequence to resume after.",
         "baton.v1.EventKind": "What happened. Each kind has exactly one payload member of the same name in Event.",
         "baton.v1.EventKind.EVENT_KIND_UNSPECIFIED": "Not set; never stored. As a Watch filter value it is rejected.",
         "baton.v1.EventKind.EVENT_KIND_CHAT_STARTED": "A chat started (Chats/StartChat). Payload: chat_started.",

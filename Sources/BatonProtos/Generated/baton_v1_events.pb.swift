@@ -557,6 +557,10 @@ public struct Baton_V1_WatchRequest: ProtoMessage {
     /// True: end the stream with OK once every event committed before the call was sent (useful
     /// for scripts and catch-up). False: keep streaming new events until cancelled.
     public var stopWhenCaughtUp: Bool = false
+    /// True: skip the stored events and stream only those committed after the call arrives (like
+    /// `tail -f`); `after_sequence` must then be 0. With stop_when_caught_up the stream ends at
+    /// once, empty, its trailers giving the newest sequence to resume after.
+    public var onlyNew: Bool = false
 
     public init() {}
 
@@ -570,6 +574,7 @@ public struct Baton_V1_WatchRequest: ProtoMessage {
         teamIDs = try reader.repeatedString(3)
         kinds = reader.repeatedEnum(4)
         stopWhenCaughtUp = reader.bool(5)
+        onlyNew = reader.bool(6)
     }
 
     public func _protoWrite(to writer: ProtoCWriter) throws(ProtoCodecError) {
@@ -579,6 +584,7 @@ public struct Baton_V1_WatchRequest: ProtoMessage {
         try writer.setRepeatedString(3, teamIDs)
         writer.setRepeatedEnum(4, kinds)
         writer.setBool(5, stopWhenCaughtUp)
+        writer.setBool(6, onlyNew)
     }
 }
 

@@ -31,6 +31,7 @@ public final class RPCServer: Service, Sendable {
     private let health: HealthService?
     private let logger: Logger
     private let metrics = RPCServerMetrics()
+    private let handlers = RunningHandlers()
     private let state = Mutex(State.idle)
     private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
     private let serverUID = getuid()
@@ -123,6 +124,11 @@ public final class RPCServer: Service, Sendable {
             try? await connection.channel.closeFuture.get()
         }
         unlink(configuration.socketPath)
+        // Every call has ended, but a cancelled handler may still be finishing on its loop.
+        let stranded = await handlers.waitUntilNoneRun(atMost: .seconds(10))
+        if stranded > 0 {
+            logger.warning("handlers still running at shutdown", metadata: ["handlers": "\(stranded)"])
+        }
         try? await group?.shutdownGracefully()
         logger.info("stopped")
     }
@@ -156,6 +162,7 @@ public final class RPCServer: Service, Sendable {
             loop: channel.eventLoop,
             logger: logger,
             metrics: metrics,
+            handlers: handlers,
             onClose: { [weak self] in _ = self?.connections.withLock { $0.removeValue(forKey: id) } }
         )
         let accepting = connections.withLock { connections in

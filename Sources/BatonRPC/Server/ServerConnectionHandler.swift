@@ -18,6 +18,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case closed
     }
 
+    private let handlers: RunningHandlers
     private let router: RPCRouter
     private let configuration: RPCServerConfiguration
     private let peer: RPCPeer?
@@ -49,6 +50,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         loop: any EventLoop,
         logger: Logger,
         metrics: RPCServerMetrics,
+        handlers: RunningHandlers,
         onClose: @escaping @Sendable () -> Void
     ) {
         self.router = router
@@ -56,6 +58,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         self.peer = peer
         self.logger = logger
         self.metrics = metrics
+        self.handlers = handlers
         self.executor = EventLoopTaskExecutor(loop: loop)
         self.onClose = onClose
     }
@@ -239,8 +242,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             streamID: frame.streamID,
             connectionLogger: logger
         )
-        call.task = Task(executorPreference: executor) {
+        handlers.started()
+        call.task = Task(executorPreference: executor) { [handlers] in
             await Self.run(method, call: call, context: context)
+            handlers.finished()
         }
     }
 

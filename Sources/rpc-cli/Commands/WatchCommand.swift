@@ -39,6 +39,9 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
     @Flag(help: "Stop once every stored event is printed instead of following new ones.")
     var noFollow = false
 
+    @Flag(name: .customLong("new"), help: "Skip the stored events: only those committed from now on (like tail -f).")
+    var onlyNew = false
+
     @Option(help: "Give up when batond stays unreachable this many seconds (default: keep trying).")
     var retryFor: Seconds?
 
@@ -49,6 +52,7 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
 
     func validate() throws {
         if from == 0 { throw ValidationError("--from counts from 1, the first event's sequence number") }
+        if from != nil && onlyNew { throw ValidationError("--from and --new each say where to start: pick one") }
         _ = try eventKinds()
     }
 
@@ -59,11 +63,14 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
         request.teamIDs = teamIDs
         request.kinds = try eventKinds()
         request.stopWhenCaughtUp = noFollow
+        // Only the first call skips the stored events: a resumed one goes on after the last seen.
+        request.onlyNew = onlyNew
         var lastSequence = (from ?? 1) - 1
         let printer = ResponsePrinter(messageName: Baton_V1_Event.protoMessageName, output: output)
         var reconnection = Reconnection(retryFor: retryFor)
         while true {
             request.afterSequence = lastSequence
+            if lastSequence > 0 { request.onlyNew = false }
             do {
                 try await connection.withClient { client in
                     let call = try await client.serverStreaming(

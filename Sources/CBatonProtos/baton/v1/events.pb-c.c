@@ -1996,7 +1996,7 @@ const ProtobufCMessageDescriptor baton__v1__event__descriptor =
   (ProtobufCMessageInit) baton__v1__event__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor baton__v1__watch_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor baton__v1__watch_request__field_descriptors[7] =
 {
   {
     "after_sequence",
@@ -2070,11 +2070,24 @@ static const ProtobufCFieldDescriptor baton__v1__watch_request__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "only_new",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Baton__V1__WatchRequest, only_new),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned baton__v1__watch_request__field_indices_by_name[] = {
   0,   /* field[0] = after_sequence */
   1,   /* field[1] = chat_ids */
   4,   /* field[4] = kinds */
+  6,   /* field[6] = only_new */
   2,   /* field[2] = rep_ids */
   5,   /* field[5] = stop_when_caught_up */
   3,   /* field[3] = team_ids */
@@ -2082,7 +2095,7 @@ static const unsigned baton__v1__watch_request__field_indices_by_name[] = {
 static const ProtobufCIntRange baton__v1__watch_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor baton__v1__watch_request__descriptor =
 {
@@ -2092,7 +2105,7 @@ const ProtobufCMessageDescriptor baton__v1__watch_request__descriptor =
   "Baton__V1__WatchRequest",
   "baton.v1",
   sizeof(Baton__V1__WatchRequest),
-  6,
+  7,
   baton__v1__watch_request__field_descriptors,
   baton__v1__watch_request__field_indices_by_name,
   1,  baton__v1__watch_request__number_ranges,

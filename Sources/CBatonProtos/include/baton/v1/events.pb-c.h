@@ -653,10 +653,16 @@ struct  Baton__V1__WatchRequest
    * for scripts and catch-up). False: keep streaming new events until cancelled.
    */
   protobuf_c_boolean stop_when_caught_up;
+  /*
+   * True: skip the stored events and stream only those committed after the call arrives (like
+   * `tail -f`); `after_sequence` must then be 0. With stop_when_caught_up the stream ends at
+   * once, empty, its trailers giving the newest sequence to resume after.
+   */
+  protobuf_c_boolean only_new;
 };
 #define BATON__V1__WATCH_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&baton__v1__watch_request__descriptor) \
-    , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0 }
+    , 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0 }
 
 
 /* Baton__V1__ChatStarted methods */
