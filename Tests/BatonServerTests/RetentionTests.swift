@@ -73,13 +73,20 @@ import Testing
         }
     }
 
+    /// Seeds the story, lets an hour pass, posts two messages and sweeps: only those two events
+    /// remain. Returns the last pruned sequence.
+    private func seedThenPruneAllButTwoNewEvents(_ baton: TestBaton) async throws -> UInt64 {
+        let chat = try await baton.seedStory()
+        let old = UInt64(try await baton.allEvents().count)
+        baton.clock.advance(seconds: Self.hour + 1)
+        try await post(baton, chat, count: 2)
+        _ = try await baton.handoff.sweep()
+        return old
+    }
+
     @Test func aWatchResumingFromAPrunedSequenceIsToldTheEventsExpired() async throws {
         try await TestBaton.with(retention: Self.eventsForAnHour) { baton in
-            let chat = try await baton.seedStory()
-            let old = UInt64(try await baton.allEvents().count)
-            baton.clock.advance(seconds: Self.hour + 1)
-            try await post(baton, chat, count: 2)
-            _ = try await baton.handoff.sweep()
+            let old = try await seedThenPruneAllButTwoNewEvents(baton)
 
             let error = await expectError(.outOfRange, .eventsExpired) {
                 try await watch(baton, after: old - 1)
@@ -94,11 +101,7 @@ import Testing
 
     @Test func aWatchFromZeroStartsAtTheOldestKeptEvent() async throws {
         try await TestBaton.with(retention: Self.eventsForAnHour) { baton in
-            let chat = try await baton.seedStory()
-            let old = UInt64(try await baton.allEvents().count)
-            baton.clock.advance(seconds: Self.hour + 1)
-            try await post(baton, chat, count: 2)
-            _ = try await baton.handoff.sweep()
+            let old = try await seedThenPruneAllButTwoNewEvents(baton)
 
             #expect(try await watch(baton, after: 0).map(\.sequence) == [old + 1, old + 2])
         }
