@@ -1,8 +1,9 @@
 /// Writes JSON text token by token, compact or pretty-printed with a two-space indent.
 ///
 /// Callers say what comes next (`beginObject`, `key`, a value, `endObject`, ...); the writer
-/// places commas, colons, line breaks and indentation.
-struct JSONWriter {
+/// places commas, colons, line breaks and indentation. Public for rpc-cli, which writes its
+/// templates and JSON errors the same way the codec writes messages.
+public struct JSONWriter {
     private(set) var utf8: [UInt8] = []
     private let prettyPrinted: Bool
     private var depth = 0
@@ -11,30 +12,30 @@ struct JSONWriter {
     /// True right after `key`: the value follows the colon.
     private var afterKey = false
 
-    init(prettyPrinted: Bool) {
+    public init(prettyPrinted: Bool) {
         self.prettyPrinted = prettyPrinted
     }
 
-    var text: String { String(decoding: utf8, as: UTF8.self) }
+    public var text: String { String(decoding: utf8, as: UTF8.self) }
 
-    mutating func beginObject() {
+    public mutating func beginObject() {
         beginValue()
         utf8.append(UInt8(ascii: "{"))
         enterContainer()
     }
 
-    mutating func endObject() { exitContainer(closing: UInt8(ascii: "}")) }
+    public mutating func endObject() { exitContainer(closing: UInt8(ascii: "}")) }
 
-    mutating func beginArray() {
+    public mutating func beginArray() {
         beginValue()
         utf8.append(UInt8(ascii: "["))
         enterContainer()
     }
 
-    mutating func endArray() { exitContainer(closing: UInt8(ascii: "]")) }
+    public mutating func endArray() { exitContainer(closing: UInt8(ascii: "]")) }
 
     /// The name of the next object member.
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         beginElement()
         appendQuoted(name)
         utf8.append(UInt8(ascii: ":"))
@@ -43,13 +44,13 @@ struct JSONWriter {
     }
 
     /// A string value, escaped.
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         beginValue()
         appendQuoted(value)
     }
 
     /// A value whose text is already JSON: a number, `true`, `false` or `null`.
-    mutating func raw(_ text: String) {
+    public mutating func raw(_ text: String) {
         beginValue()
         utf8.append(contentsOf: text.utf8)
     }

@@ -24,18 +24,27 @@ struct ErrorReport {
     }
 
     private var json: String {
-        var object: [(String, String)] = [("code", quoted(codeName)), ("exitCode", "\(failure.exitCode.rawValue)")]
+        var writer = JSONWriter(prettyPrinted: false)
+        writer.beginObject()
+        writer.key("code")
+        writer.string(codeName)
+        writer.key("exitCode")
+        writer.raw("\(failure.exitCode.rawValue)")
+        writer.key("message")
         switch failure {
         case .status(let error):
-            object.append(("message", quoted(error.message)))
+            writer.string(error.message)
             if !error.details.isEmpty {
-                let details = error.details.map { Self.detailJSON($0, typed: true) }
-                object.append(("details", "[" + details.joined(separator: ",") + "]"))
+                writer.key("details")
+                writer.beginArray()
+                for detail in error.details { writer.raw(Self.detailJSON(detail, typed: true)) }
+                writer.endArray()
             }
         case .badInput(let message), .unknownName(let message), .unreachable(let message):
-            object.append(("message", quoted(message)))
+            writer.string(message)
         }
-        return "{" + object.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        writer.endObject()
+        return writer.text
     }
 
     /// The status name for call failures; the exit code's meaning for the CLI's own.
@@ -51,12 +60,21 @@ struct ErrorReport {
     /// A detail as compact proto3 JSON; `typed` adds `"@type"` first, as google.protobuf.Any's
     /// JSON form does. A type this build does not know shows as its base64 bytes.
     static func detailJSON(_ detail: Baton_Rpc_V1_ErrorDetail, typed: Bool = false) -> String {
-        let typeField = typed ? "\"@type\":\(quoted(detail.type))" : ""
         guard let body = try? ProtoJSON.jsonFromBinary(detail.value, messageName: detail.type) else {
-            let value = "\"value\":\(quoted(Data(detail.value).base64EncodedString()))"
-            return "{" + [typeField, value].filter { !$0.isEmpty }.joined(separator: ",") + "}"
+            var writer = JSONWriter(prettyPrinted: false)
+            writer.beginObject()
+            if typed {
+                writer.key("@type")
+                writer.string(detail.type)
+            }
+            writer.key("value")
+            writer.string(Data(detail.value).base64EncodedString())
+            writer.endObject()
+            return writer.text
         }
         guard typed else { return body }
-        return body == "{}" ? "{\(typeField)}" : "{\(typeField)," + body.dropFirst()
+        var type = JSONWriter(prettyPrinted: false)
+        type.string(detail.type)
+        return "{\"@type\":" + type.text + (body == "{}" ? "}" : "," + body.dropFirst())
     }
 }

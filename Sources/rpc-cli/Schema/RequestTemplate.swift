@@ -1,3 +1,5 @@
+import BatonProtos
+
 /// Example JSON for a message, like grpcurl's `-msg-template`: every field present with a
 /// placeholder of the right JSON kind, ready to edit and pass to `rpc-cli call -d`.
 ///
@@ -12,7 +14,9 @@ enum RequestTemplate {
         guard let message = schema.messages[DescriptorSet.fullName(of: fullName)], !message.isMapEntry else {
             throw CLIFailure.unknownName("unknown message \(fullName); `rpc-cli describe` shows the schema")
         }
-        return value(ofMessage: message, in: schema, filling: []).rendered()
+        var writer = JSONWriter(prettyPrinted: true)
+        write(message, in: schema, filling: [], to: &writer)
+        return writer.text
     }
 
     /// The template of a method's request, from the schema built into rpc-cli. `path` is
@@ -26,52 +30,75 @@ enum RequestTemplate {
     }
 
     /// `filling`: the messages whose templates enclose this one, to stop at recursion.
-    private static func value(
-        ofMessage message: SchemaMessage,
+    private static func write(
+        _ message: SchemaMessage,
         in schema: DescriptorSet,
-        filling: Set<String>
-    ) -> TemplateJSON {
+        filling: Set<String>,
+        to writer: inout JSONWriter
+    ) {
         // proto3 JSON writes a Timestamp as an RFC 3339 string, not as its fields.
-        if message.fullName == "google.protobuf.Timestamp" { return .string("1970-01-01T00:00:00Z") }
-        guard !filling.contains(message.fullName) else { return .object([]) }
+        if message.fullName == "google.protobuf.Timestamp" { return writer.string("1970-01-01T00:00:00Z") }
+        writer.beginObject()
+        defer { writer.endObject() }
+        guard !filling.contains(message.fullName) else { return }
         let filling = filling.union([message.fullName])
         var filledOneofs = Set<Int>()
-        var members: [(key: String, value: TemplateJSON)] = []
         for field in message.fields {
             if let oneof = field.realOneofIndex, !filledOneofs.insert(oneof).inserted { continue }
-            members.append((field.jsonName, value(ofField: field, in: schema, filling: filling)))
+            writer.key(field.jsonName)
+            write(field, in: schema, filling: filling, to: &writer)
         }
-        return .object(members)
     }
 
-    private static func value(
-        ofField field: SchemaField,
+    private static func write(
+        _ field: SchemaField,
         in schema: DescriptorSet,
-        filling: Set<String>
-    ) -> TemplateJSON {
+        filling: Set<String>,
+        to writer: inout JSONWriter
+    ) {
         if let entry = schema.mapEntry(of: field) {
-            return .object([(mapKey(entry.key), element(of: entry.value, in: schema, filling: filling))])
+            writer.beginObject()
+            writer.key(mapKey(entry.key))
+            writeElement(of: entry.value, in: schema, filling: filling, to: &writer)
+            writer.endObject()
+        } else if field.isRepeated {
+            writer.beginArray()
+            writeElement(of: field, in: schema, filling: filling, to: &writer)
+            writer.endArray()
+        } else {
+            writeElement(of: field, in: schema, filling: filling, to: &writer)
         }
-        let element = element(of: field, in: schema, filling: filling)
-        return field.isRepeated ? .array([element]) : element
     }
 
     /// The placeholder for one value of the field's type, ignoring `repeated`.
-    private static func element(of field: SchemaField, in schema: DescriptorSet, filling: Set<String>) -> TemplateJSON {
+    private static func writeElement(
+        of field: SchemaField,
+        in schema: DescriptorSet,
+        filling: Set<String>,
+        to writer: inout JSONWriter
+    ) {
         switch field.type {
         case .double, .float, .int32, .uint32, .sint32, .fixed32, .sfixed32:
-            return .literal("0")
+            writer.raw("0")
         case .int64, .uint64, .sint64, .fixed64, .sfixed64:
-            return .string("0")  // proto3 JSON writes 64-bit integers as strings
+            writer.string("0")  // proto3 JSON writes 64-bit integers as strings
         case .bool:
-            return .literal("false")
+            writer.raw("false")
         case .string, .bytes:
-            return .string("")
+            writer.string("")
         case .enumeration:
-            return schema.enums[field.typeName].map { .string(enumPlaceholder($0)) } ?? .literal("0")
+            if let enumeration = schema.enums[field.typeName] {
+                writer.string(enumPlaceholder(enumeration))
+            } else {
+                writer.raw("0")
+            }
         case .message, .group:
-            return schema.messages[field.typeName].map { value(ofMessage: $0, in: schema, filling: filling) }
-                ?? .object([])
+            if let message = schema.messages[field.typeName] {
+                write(message, in: schema, filling: filling, to: &writer)
+            } else {
+                writer.beginObject()
+                writer.endObject()
+            }
         }
     }
 
