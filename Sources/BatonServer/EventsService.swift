@@ -11,10 +11,6 @@ import BatonRPC
 /// the retention pruned before the watcher reached them end the call with EVENTS_EXPIRED
 /// instead of being silently skipped.
 public struct EventsService: RPCService {
-    /// The trailing metadata key holding the last sequence the watch examined (sent or
-    /// filtered out): where to resume, whatever the filters.
-    public static let resumeAfterKey = "resume-after-sequence"
-
     /// Events read from the store per query.
     static let pageSize = 256
 
@@ -51,7 +47,6 @@ public struct EventsService: RPCService {
         }
         let stopAt = request.stopWhenCaughtUp ? last : nil
         var cursor = request.onlyNew ? last : request.afterSequence
-        if request.onlyNew { writer.setTrailingMetadata([Self.resumeAfterKey: String(cursor)]) }
         // The log has no gaps but the prefix the sweep pruned: from 0 the first page starts at
         // the oldest event kept, but after a resume point (or once sending) a page that skips
         // numbers means events this watcher never got were deleted.
@@ -77,7 +72,7 @@ public struct EventsService: RPCService {
             }
             // Everything up to the cursor was sent or filtered out: a filtered watcher resumes
             // from here, not from its last event, which may be long before (and pruned since).
-            writer.setTrailingMetadata([Self.resumeAfterKey: String(cursor)])
+            writer.setTrailingMetadata([Baton_V1_WatchRequest.resumeAfterMetadataKey: String(cursor)])
             if let stopAt, cursor >= stopAt { return }
             if page.count == pageSize { continue }
             guard await iterator.next() != nil else { return }

@@ -27,8 +27,8 @@ struct RPCCLI: AsyncParsableCommand {
         do {
             // Errors print as JSON only when asked (--format json): a terminal-less stdout says
             // nothing about who reads stderr.
-            errorFormat = (try? parseAsRoot() as? FormatsItsErrors)?.errorFormat ?? .text
             var command = try parseAsRoot()
+            errorFormat = Self.errorFormat(of: command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -40,5 +40,9 @@ struct RPCCLI: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    private static func errorFormat(of command: any ParsableCommand) -> OutputFormat {
+        (command as? FormatsItsErrors)?.errorFormat ?? .text
     }
 }

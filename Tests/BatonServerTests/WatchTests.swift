@@ -1,6 +1,5 @@
 import BatonProtos
 import BatonRPC
-import BatonServer
 import NIOCore
 import Testing
 
@@ -103,7 +102,7 @@ import Testing
             }
             #expect(received.count == 1 && received[0] < newest)
             let trailers = try await call.trailingMetadata()
-            #expect(trailers[EventsService.resumeAfterKey] == String(newest))
+            #expect(trailers[Baton_V1_WatchRequest.resumeAfterMetadataKey] == String(newest))
         }
     }
 
@@ -122,7 +121,7 @@ import Testing
             var stored = 0
             for try await _ in call.responses { stored += 1 }
             #expect(stored == 0)
-            #expect(try await call.trailingMetadata()[EventsService.resumeAfterKey] == String(newest))
+            #expect(try await call.trailingMetadata()[Baton_V1_WatchRequest.resumeAfterMetadataKey] == String(newest))
 
             var live = Baton_V1_WatchRequest()
             live.onlyNew = true

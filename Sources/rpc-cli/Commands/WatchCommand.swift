@@ -93,7 +93,7 @@ struct WatchCommand: AsyncParsableCommand, FormatsItsErrors {
             } catch let error as RPCError where Self.isWorthResuming(error) {
                 // The server examined events past the last one printed (filtered out): resuming
                 // from there reads nothing twice and is never told those expired.
-                if let examined = error.metadata[EventsResume.key].flatMap(UInt64.init), examined > lastSequence {
+                if let examined = error.metadata[Baton_V1_WatchRequest.resumeAfterMetadataKey].flatMap(UInt64.init), examined > lastSequence {
                     lastSequence = examined
                 }
                 try await reconnection.failed(because: "\(error.code.name): \(error.message)", lastSequence)
@@ -159,9 +159,4 @@ struct Reconnection {
         try await Task.sleep(for: pause)
         pause = min(pause * 2, .seconds(2))
     }
-}
-
-/// Where a watch resumes, as the server's trailers say (see events.proto, Events.Watch).
-enum EventsResume {
-    static let key = "resume-after-sequence"
 }
