@@ -1,13 +1,6 @@
 import BatonProtos
 import Testing
 
-private typealias Scalars = Baton_Test_V1_Scalars
-private typealias Repeateds = Baton_Test_V1_Repeateds
-private typealias Nested = Baton_Test_V1_Nested
-private typealias Choice = Baton_Test_V1_Choice
-private typealias Timestamps = Baton_Test_V1_Timestamps
-private typealias Timestamp = Google_Protobuf_Timestamp
-
 /// The proto3 JSON mapping: what it writes, what it accepts, and that every bad input is one
 /// `ProtoCodecError` naming the field.
 @Suite struct JSONTests {

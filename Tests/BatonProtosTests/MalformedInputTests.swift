@@ -1,11 +1,6 @@
 import BatonProtos
 import Testing
 
-private typealias Scalars = Baton_Test_V1_Scalars
-private typealias Repeateds = Baton_Test_V1_Repeateds
-private typealias Nested = Baton_Test_V1_Nested
-private typealias Choice = Baton_Test_V1_Choice
-
 /// Untrusted bytes never crash the decoder, never make it recurse or allocate without bound,
 /// and every bad input is one `ProtoCodecError` that says what was wrong and where; the typed
 /// decoder and the JSON path agree, and nothing is left broken for the next decode.

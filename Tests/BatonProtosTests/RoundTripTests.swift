@@ -1,14 +1,6 @@
 import BatonProtos
 import Testing
 
-private typealias Scalars = Baton_Test_V1_Scalars
-private typealias Repeateds = Baton_Test_V1_Repeateds
-private typealias Nested = Baton_Test_V1_Nested
-private typealias Choice = Baton_Test_V1_Choice
-private typealias Timestamps = Baton_Test_V1_Timestamps
-private typealias Timestamp = Google_Protobuf_Timestamp
-private typealias TestEnum = Baton_Test_V1_TestEnum
-
 /// Swift values survive encoding and decoding unchanged at the edges: defaults, Unicode,
 /// extreme numbers, long repeated fields, deep and wide nesting, every oneof member, enum
 /// numbers this build does not know. And what protobuf-c cannot carry is refused, not mangled.
