@@ -70,6 +70,7 @@ enum Migrations {
         }
         registerCalendars(&migrator)
         registerRetention(&migrator)
+        registerUnusedEventIndexesDropped(&migrator)
         return migrator
     }
 }
