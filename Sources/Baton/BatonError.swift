@@ -6,6 +6,10 @@ public struct BatonError: Error, Sendable, CustomStringConvertible {
     /// The gRPC status codes the domain uses; the service layer maps them one to one.
     public enum Code: Sendable {
         case invalidArgument, notFound, failedPrecondition, permissionDenied, aborted, outOfRange
+        /// Not a rule but the store's disk: full.
+        case resourceExhausted
+        /// Not a rule but the store's disk: read-only or failing.
+        case unavailable
         /// Not a rule but a fault, e.g. the store failed.
         case `internal`
     }

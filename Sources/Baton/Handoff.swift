@@ -42,7 +42,7 @@ public struct Handoff: Sendable {
         } catch let error as BatonError {
             throw error
         } catch {
-            throw BatonError(.internal, .unspecified, "store failure: \(error)")
+            throw BatonError(storeFailure: error, writing: true)
         }
     }
 
@@ -53,7 +53,7 @@ public struct Handoff: Sendable {
         } catch let error as BatonError {
             throw error
         } catch {
-            throw BatonError(.internal, .unspecified, "store failure: \(error)")
+            throw BatonError(storeFailure: error, writing: false)
         }
     }
 }

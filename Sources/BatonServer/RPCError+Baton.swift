@@ -13,6 +13,8 @@ extension RPCError {
             case .permissionDenied: .permissionDenied
             case .aborted: .aborted
             case .outOfRange: .outOfRange
+            case .resourceExhausted: .resourceExhausted
+            case .unavailable: .unavailable
             case .internal: .internal
             }
         var rpcError = RPCError(code, error.message).adding(error.info)

@@ -31,6 +31,9 @@ public struct Sweeper: Sendable {
                         ]
                     )
                 }
+            } catch where error.code == .resourceExhausted || error.code == .unavailable {
+                // A full or read-only disk: the store logs it once per episode, not once a sweep.
+                logger.debug("sweep failed: \(error)")
             } catch {
                 logger.warning("sweep failed: \(error)")
             }

@@ -29,28 +29,45 @@ public final class SQLiteStore: BatonStore {
     private static let fallbackCheckpointPages = 20_000
     /// The database file.
     public let path: String
+    private let lock: DatabaseLock
+    private let notices: @Sendable (StoreNotice) -> Void
+    /// The fault episode in progress; moved on by the writer's outcomes, in commit order.
+    private let episodes = Mutex(FaultEpisodes())
 
-    /// Opens (creating and migrating when needed) the database at `path`, creating its folder.
-    public init(path: String, durability: Durability = .processCrash) throws {
-        pool = try Self.openPool(path: path, durability: durability)
-        self.path = path
-        try Migrations.migrator.migrate(pool)
-        // Checkpoints run on their own connection, off the commit path (see `Checkpointer`); the
-        // writer only checkpoints itself if the WAL grows far past that.
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
+    /// Opens (creating and migrating when needed) the database at `path`, creating its folder
+    /// (0700) and its files (0600), and takes its lock: one process at a time. `notices` hears
+    /// what the operator should know (a loose folder mode, a full disk and its end), on the
+    /// thread that noticed it.
+    public init(
+        path: String,
+        durability: Durability = .processCrash,
+        notices: @escaping @Sendable (StoreNotice) -> Void = { _ in }
+    ) throws(StoreOpenFailure) {
+        let looseFolder = try DatabaseFiles.createFolder(of: path)
+        let lock = try DatabaseLock(databasePath: path)
+        try DatabaseFiles.restrict(path)
+        do {
+            pool = try Self.openPool(path: path, durability: durability)
+            try Migrations.migrator.migrate(pool)
+            // Checkpoints run on their own connection, off the commit path (see `Checkpointer`); the
+            // writer only checkpoints itself if the WAL grows far past that.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
+            }
+            checkpointer = try Checkpointer(path: path, durability: durability)
+        } catch {
+            lock.release()
+            throw .sqlite(error, path)
         }
-        checkpointer = try Checkpointer(path: path, durability: durability)
+        self.path = path
+        self.lock = lock
+        self.notices = notices
+        if let looseFolder { notices(.looseFolderMode(folder: looseFolder.path, mode: looseFolder.mode)) }
     }
 
-    /// A GRDB pool on `path` in WAL mode with `durability`'s `synchronous` level, its folder
-    /// created: how the store opens its file (the transfer benchmark's baseline opens its own
-    /// the same way).
+    /// A GRDB pool on `path` in WAL mode with `durability`'s `synchronous` level: how the store
+    /// opens its file (the transfer benchmark's baseline opens its own the same way).
     public static func openPool(path: String, durability: Durability) throws -> DatabasePool {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        }
         let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
         var configuration = Configuration()
         configuration.prepareDatabase { db in
@@ -80,7 +97,20 @@ public final class SQLiteStore: BatonStore {
     /// once. A body that throws rolls back only its savepoint and gets its error; the others
     /// commit. Every caller resumes only after the commit (or with the error that ended the
     /// transaction). A write that arrives alone runs in a transaction of its own, as before.
+    ///
+    /// Errors other than the body's `BatonError`s come as a `StoreFailure`.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        do {
+            return try await enqueue(body)
+        } catch let error as BatonError {
+            throw error
+        } catch {
+            throw StoreFailure(sqlite: error)
+        }
+    }
+
+    /// Queues `body` for the writer and waits until its transaction ended.
+    private func enqueue<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = WriteJob(
                 run: { db in
@@ -141,8 +171,10 @@ public final class SQLiteStore: BatonStore {
         // Writes whose body succeeded in the open transaction: resumed once it commits.
         var pending: [WriteOutcome] = []
         var open = false
+        let changesBefore = db.totalChangesCount
         /// Fails the writes of the open transaction, which will not commit, and rolls it back.
         func abandon(_ error: any Error) {
+            observe(error)
             try? db.rollback()
             for outcome in pending { outcome.finish(error) }
             pending = []
@@ -173,6 +205,7 @@ public final class SQLiteStore: BatonStore {
             if !db.isInsideTransaction {
                 abandon(error)
             } else if savepoints {
+                observe(error)
                 do {
                     try db.execute(sql: "ROLLBACK TO SAVEPOINT baton_write")
                     try db.execute(sql: "RELEASE SAVEPOINT baton_write")
@@ -192,8 +225,18 @@ public final class SQLiteStore: BatonStore {
             return
         }
         let commits = committedTransactions.add(1, ordering: .relaxed).newValue
+        if db.totalChangesCount != changesBefore, let notice = episodes.withLock({ $0.committedChanges() }) {
+            notices(notice)
+        }
         for outcome in pending { outcome.finish(nil) }
         if commits % Self.checkpointEvery == 0 { checkpointer.schedule() }
+    }
+
+    /// Reports a failure to the operator, once per episode; a body's `BatonError` is no failure.
+    private func observe(_ error: any Error) {
+        guard !(error is BatonError) else { return }
+        let failure = StoreFailure(sqlite: error)
+        if let notice = episodes.withLock({ $0.failed(failure) }) { notices(notice) }
     }
 
     /// How many writes wait for the writer, for tests of group commit.
@@ -202,8 +245,16 @@ public final class SQLiteStore: BatonStore {
     /// How many write transactions committed, for tests of group commit.
     public func committedTransactionCount() -> Int { committedTransactions.load(ordering: .relaxed) }
 
+    /// Errors other than the body's `BatonError`s come as a `StoreFailure`.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
-        try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+        do {
+            return try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+        } catch let error as BatonError {
+            throw error
+        } catch {
+            observe(error)
+            throw StoreFailure(sqlite: error)
+        }
     }
 
     /// The SQLite `synchronous` setting of the connection that commits (1 NORMAL, 2 FULL).
@@ -219,6 +270,7 @@ public final class SQLiteStore: BatonStore {
     /// Closes the database; the store must not be used afterwards.
     public func close() throws {
         checkpointer.close()
+        defer { lock.release() }
         try pool.close()
     }
 }

@@ -126,6 +126,15 @@ struct Batond: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await serve()
+        } catch let failure as StartupFailure {
+            failure.report()
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
+    private func serve() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -150,9 +159,13 @@ struct Batond: AsyncParsableCommand {
         let databasePath = database ?? dataDir.map { "\($0)/baton.sqlite" } ?? SQLiteStore.defaultPath()
         let store: SQLiteStore
         do {
-            store = try SQLiteStore(path: databasePath, durability: fullSync ? .powerLoss : .processCrash)
+            store = try SQLiteStore(
+                path: databasePath,
+                durability: fullSync ? .powerLoss : .processCrash,
+                notices: StoreNoticeLog(logger: logger).log
+            )
         } catch {
-            throw ValidationError("cannot open the database \(databasePath): \(error)")
+            throw StartupFailure.database(databasePath, error)
         }
         logger.info(
             "database",
@@ -164,7 +177,12 @@ struct Batond: AsyncParsableCommand {
         )
         let handoff = Handoff(store: store, defaultRequestTTL: transferRequestTTL, retention: retention)
         if demo {
-            let chatID = try await DemoData.seed(handoff)
+            let chatID: String
+            do {
+                chatID = try await DemoData.seed(handoff)
+            } catch {
+                throw StartupFailure(message: "cannot seed the demo data: \(error.message)", exitCode: StartupFailure.ioError)
+            }
             logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])
         }
 
@@ -193,7 +211,7 @@ struct Batond: AsyncParsableCommand {
         do {
             try await server.start()
         } catch {
-            throw ValidationError("cannot listen on \(configuration.socketPath): \(error)")
+            throw StartupFailure.socket(configuration.socketPath, error)
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -15,17 +15,18 @@ public final class BatondProcess: @unchecked Sendable {
     /// The running process; replaced by `restart()`.
     public private(set) var process: Process
     private let arguments: [String]
+    private let umask: String?
 
     /// Starts batond with `arguments` (added to its socket and data folder) and returns once it
-    /// accepts connections.
-    public static func start(_ arguments: [String] = []) async throws -> BatondProcess {
+    /// accepts connections. `umask` (octal digits, e.g. "000") is batond's umask, when given.
+    public static func start(_ arguments: [String] = [], umask: String? = nil) async throws -> BatondProcess {
         let folder = String(cString: mkdtemp(strdup("/tmp/batond-test-XXXXXX"))!)
-        let batond = try BatondProcess(folder: folder, arguments: arguments)
+        let batond = try BatondProcess(folder: folder, arguments: arguments, umask: umask)
         try await batond.waitUntilServing()
         return batond
     }
 
-    private init(folder: String, arguments: [String]) throws {
+    private init(folder: String, arguments: [String], umask: String?) throws {
         self.folder = folder
         self.socketPath = "\(folder)/run/batond.sock"
         self.stderrLog = URL(fileURLWithPath: "\(folder)/stderr.log")
@@ -33,13 +34,22 @@ public final class BatondProcess: @unchecked Sendable {
         // Each batond gets its own database: tests run in parallel, and must not share (or touch)
         // the default one.
         self.arguments = ["--socket", socketPath, "--data-dir", "\(folder)/data"] + arguments
-        self.process = try Self.launch(arguments: self.arguments, stderr: stderrLog)
+        self.umask = umask
+        self.process = try Self.launch(arguments: self.arguments, umask: umask, stderr: stderrLog)
     }
 
-    private static func launch(arguments: [String], stderr: URL) throws -> Process {
+    private static func launch(arguments: [String], umask: String?, stderr: URL) throws -> Process {
         let process = Process()
-        process.executableURL = try BuiltProducts.executable("batond")
-        process.arguments = arguments
+        let batond = try BuiltProducts.executable("batond")
+        if let umask {
+            // The umask is process-wide: set in the test process, it would leak into every test
+            // running beside it. A shell sets it for batond alone, then becomes batond (same pid).
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", batond.path] + arguments
+        } else {
+            process.executableURL = batond
+            process.arguments = arguments
+        }
         let log = try FileHandle(forWritingTo: stderr)
         log.seekToEndOfFile()
         process.standardError = log
@@ -75,7 +85,7 @@ public final class BatondProcess: @unchecked Sendable {
     /// it serves.
     public func restart() async throws {
         stop()
-        process = try Self.launch(arguments: arguments, stderr: stderrLog)
+        process = try Self.launch(arguments: arguments, umask: umask, stderr: stderrLog)
         try await waitUntilServing()
     }
 
@@ -84,7 +94,7 @@ public final class BatondProcess: @unchecked Sendable {
     public func killAndRestart() async throws {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        process = try Self.launch(arguments: arguments, stderr: stderrLog)
+        process = try Self.launch(arguments: arguments, umask: umask, stderr: stderrLog)
         try await waitUntilServing()
     }
 
@@ -97,9 +107,10 @@ public final class BatondProcess: @unchecked Sendable {
     /// Starts batond, runs `body`, then stops it and removes its folder, also when `body` throws.
     public static func with<Result>(
         _ arguments: [String] = [],
+        umask: String? = nil,
         _ body: (BatondProcess) async throws -> Result
     ) async throws -> Result {
-        let batond = try await start(arguments)
+        let batond = try await start(arguments, umask: umask)
         defer { batond.remove() }
         return try await body(batond)
     }

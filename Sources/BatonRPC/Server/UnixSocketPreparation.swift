@@ -7,26 +7,22 @@ import Glibc
 /// Makes a socket path safe to bind: its folder private, a stale socket removed only after a
 /// connect probe shows nobody serves it, a live one refused.
 enum UnixSocketPreparation {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// Creates the socket's folder if missing (0700, or 0750 for a group) and clears a stale socket.
     static func prepare(path: String, group: UInt32?) throws {
         guard path.utf8.count < 108 else {
-            throw Failure(description: "socket path \(path) is longer than the 107 bytes a Unix socket address holds")
+            throw UnixSocketFailure(.pathTooLong, "socket path \(path) is longer than the 107 bytes a Unix socket address holds")
         }
         try createFolder(of: path, group: group)
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
-            throw Failure(description: "\(path) exists and is not a socket; refusing to replace it")
+            throw UnixSocketFailure(.cannotCreate, "\(path) exists and is not a socket; refusing to replace it")
         }
         if probe(path) {
-            throw Failure(description: "another server is already listening on \(path)")
+            throw UnixSocketFailure(.inUse, "another server is already listening on \(path)")
         }
         guard unlink(path) == 0 || errno == ENOENT else {
-            throw Failure(description: "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
+            throw UnixSocketFailure(.cannotCreate, "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -56,7 +52,7 @@ enum UnixSocketPreparation {
         try createFolder(of: folder, group: nil)
         let mode: mode_t = group == nil ? 0o700 : 0o750
         guard mkdir(folder, mode) == 0 || errno == EEXIST else {
-            throw Failure(description: "cannot create \(folder): \(String(cString: strerror(errno)))")
+            throw UnixSocketFailure(.cannotCreate, "cannot create \(folder): \(String(cString: strerror(errno)))")
         }
         // mkdir's mode is filtered by the umask; set it exactly.
         chmod(folder, mode)

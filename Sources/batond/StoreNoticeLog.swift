@@ -1,0 +1,42 @@
+import Baton
+import BatonStore
+import Logging
+
+/// Logs what the store tells the operator: a fault episode at error level once when it starts,
+/// its end at info, a loose folder mode as a warning.
+struct StoreNoticeLog: Sendable {
+    let logger: Logger
+
+    @Sendable func log(_ notice: StoreNotice) {
+        switch notice {
+        case .looseFolderMode(let folder, let mode):
+            logger.warning(
+                "the database's folder lets other users in; chmod 700 it to keep the data private",
+                metadata: ["folder": "\(folder)", "mode": "\(String(mode, radix: 8))"]
+            )
+        case .episodeStarted(let failure):
+            logger.error("\(Self.words(failure.kind).started)", metadata: ["error": "\(failure.detail)"])
+        case .episodeEnded(let kind):
+            logger.info("\(Self.words(kind).ended)")
+        case .failed(let failure):
+            logger.error("store failure", metadata: ["error": "\(failure.detail)"])
+        }
+    }
+
+    /// How an episode of `kind` starts and ends, in the operator's terms.
+    private static func words(_ kind: StoreFailure.Kind) -> (started: String, ended: String) {
+        switch kind {
+        case .outOfSpace:
+            ("the store is out of disk space: writes fail until space is freed", "the store has disk space again: writes succeed")
+        case .readOnly:
+            ("the store's database is read-only: writes fail until it is writable", "the store's database is writable again: writes succeed")
+        case .diskFailure:
+            (
+                "the store's disk refuses writes (read-only, immutable or failing): writes fail until it takes them",
+                "the store's disk takes writes again: writes succeed"
+            )
+        case .internal:
+            ("the store failed", "the store works again")
+        }
+    }
+}
