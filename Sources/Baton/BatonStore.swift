@@ -3,7 +3,8 @@ import Foundation
 
 /// Where the domain keeps its state. Every write runs in one transaction: the change, its
 /// transcript entries and its events commit together or not at all, and a write returns only
-/// once committed. The SQLite store implements it; a shared PostgreSQL one could too.
+/// once committed. The SQLite store implements it; a shared PostgreSQL one could too. The
+/// engine's own failures (a full disk, a read-only database) come as a `StoreFailure`.
 public protocol BatonStore: Sendable {
     /// Runs `body` in a write transaction, committed if `body` returns and rolled back if it throws.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T

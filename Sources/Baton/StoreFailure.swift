@@ -1,6 +1,6 @@
 /// A store that could not do what it was asked for a reason outside the domain's rules: one the
 /// operator fixes (a full disk, a read-only or failing disk) or a fault of the store itself.
-/// Stores throw it for every error that is not a `BatonError` of the body they ran.
+/// Stores throw it for the errors of their engine; a body's own errors come as it threw them.
 public struct StoreFailure: Error, Sendable, CustomStringConvertible {
     /// What failed, in the terms a caller and an operator act on.
     public enum Kind: Sendable, Hashable {

@@ -98,13 +98,11 @@ public final class SQLiteStore: BatonStore {
     /// commit. Every caller resumes only after the commit (or with the error that ended the
     /// transaction). A write that arrives alone runs in a transaction of its own, as before.
     ///
-    /// Errors other than the body's `BatonError`s come as a `StoreFailure`.
+    /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         do {
             return try await enqueue(body)
-        } catch let error as BatonError {
-            throw error
-        } catch {
+        } catch let error as DatabaseError {
             throw StoreFailure(sqlite: error)
         }
     }
@@ -232,7 +230,8 @@ public final class SQLiteStore: BatonStore {
         if commits % Self.checkpointEvery == 0 { checkpointer.schedule() }
     }
 
-    /// Reports a failure to the operator, once per episode; a body's `BatonError` is no failure.
+    /// Reports a failure to the operator, once per episode; a body's `BatonError` is no failure,
+    /// any other error is a fault (a row that does not decode, a bug).
     private func observe(_ error: any Error) {
         guard !(error is BatonError) else { return }
         let failure = StoreFailure(sqlite: error)
@@ -245,15 +244,14 @@ public final class SQLiteStore: BatonStore {
     /// How many write transactions committed, for tests of group commit.
     public func committedTransactionCount() -> Int { committedTransactions.load(ordering: .relaxed) }
 
-    /// Errors other than the body's `BatonError`s come as a `StoreFailure`.
+    /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         do {
             return try await pool.read { db in try body(SQLiteTransaction(db: db)) }
-        } catch let error as BatonError {
-            throw error
         } catch {
             observe(error)
-            throw StoreFailure(sqlite: error)
+            if let error = error as? DatabaseError { throw StoreFailure(sqlite: error) }
+            throw error
         }
     }
 

@@ -5,10 +5,6 @@ extension StoreFailure {
     /// What an error of SQLite (through GRDB), or of the code reading its rows, means for a
     /// caller.
     init(sqlite error: any Error) {
-        if let failure = error as? StoreFailure {
-            self = failure
-            return
-        }
         let kind: Kind
         switch (error as? DatabaseError)?.resultCode {
         case .SQLITE_FULL?:
