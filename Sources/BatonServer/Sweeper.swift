@@ -31,6 +31,9 @@ public struct Sweeper: Sendable {
                         ]
                     )
                 }
+            } catch where Task.isCancelled {
+                // A shutdown stopped the sweep midway: nothing failed.
+                return
             } catch where error.code == .resourceExhausted || error.code == .unavailable {
                 // A full or read-only disk: the store logs it once per episode, not once a sweep.
                 logger.debug("sweep failed: \(error)")

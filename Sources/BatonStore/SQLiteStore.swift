@@ -230,10 +230,13 @@ public final class SQLiteStore: BatonStore {
         if commits % Self.checkpointEvery == 0 { checkpointer.schedule() }
     }
 
-    /// Reports a failure to the operator, once per episode; a body's `BatonError` is no failure,
-    /// any other error is a fault (a row that does not decode, a bug).
+    /// Reports a failure to the operator, once per episode. A body's `BatonError` is no failure,
+    /// nor a cancelled call (a shutdown cancels the sweep); any other error is a fault (a row
+    /// that does not decode, a bug).
     private func observe(_ error: any Error) {
-        guard !(error is BatonError) else { return }
+        guard !(error is BatonError), !(error is CancellationError),
+            (error as? DatabaseError)?.isInterruptionError != true
+        else { return }
         let failure = StoreFailure(sqlite: error)
         if let notice = episodes.withLock({ $0.failed(failure) }) { notices(notice) }
     }

@@ -22,7 +22,8 @@ struct Batond: AsyncParsableCommand {
             The socket defaults to $XDG_RUNTIME_DIR/baton/batond.sock (/run/baton/batond.sock as root), \
             or $BATON_SOCKET when set. Its folder is created 0700 (0750 with --socket-group). \
             The database defaults to $XDG_DATA_HOME/baton/baton.sqlite (~/.local/share/baton/ without \
-            XDG_DATA_HOME, /var/lib/baton/ as root); it is created and migrated on first start.
+            XDG_DATA_HOME, /var/lib/baton/ as root); it is created (folder 0700, files 0600) and migrated \
+            on first start, and one batond at a time may open it.
             """
     )
 
