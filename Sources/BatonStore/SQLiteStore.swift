@@ -108,7 +108,9 @@ public final class SQLiteStore: BatonStore {
     }
 
     /// Queues `body` for the writer and waits until its transaction ended.
-    private func enqueue<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+    private func enqueue<T: Sendable>(
+        _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = WriteJob(
                 run: { db in

@@ -182,7 +182,10 @@ struct Batond: AsyncParsableCommand {
             do {
                 chatID = try await DemoData.seed(handoff)
             } catch {
-                throw StartupFailure(message: "cannot seed the demo data: \(error.message)", exitCode: StartupFailure.ioError)
+                throw StartupFailure(
+                    message: "cannot seed the demo data: \(error.message)",
+                    exitCode: StartupFailure.ioError
+                )
             }
             logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])
         }

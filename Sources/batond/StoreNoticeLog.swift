@@ -19,7 +19,7 @@ struct StoreNoticeLog: Sendable {
         case .episodeEnded(let kind):
             logger.info("\(Self.words(kind).ended)")
         case .failed(let failure):
-            logger.error("store failure", metadata: ["error": "\(failure.detail)"])
+            logger.error("\(Self.words(failure.kind).started)", metadata: ["error": "\(failure.detail)"])
         }
     }
 
@@ -27,9 +27,15 @@ struct StoreNoticeLog: Sendable {
     private static func words(_ kind: StoreFailure.Kind) -> (started: String, ended: String) {
         switch kind {
         case .outOfSpace:
-            ("the store is out of disk space: writes fail until space is freed", "the store has disk space again: writes succeed")
+            (
+                "the store is out of disk space: writes fail until space is freed",
+                "the store has disk space again: writes succeed"
+            )
         case .readOnly:
-            ("the store's database is read-only: writes fail until it is writable", "the store's database is writable again: writes succeed")
+            (
+                "the store's database is read-only: writes fail until it is writable",
+                "the store's database is writable again: writes succeed"
+            )
         case .diskFailure:
             (
                 "the store's disk refuses writes (read-only, immutable or failing): writes fail until it takes them",

@@ -20,7 +20,11 @@ import Testing
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let output = result.standardError
-        #expect(result.exited(with: code), "exit \(result.terminationStatus): \(output)", sourceLocation: sourceLocation)
+        #expect(
+            result.exited(with: code),
+            "exit \(result.terminationStatus): \(output)",
+            sourceLocation: sourceLocation
+        )
         #expect(output.contains(message), "\(output)", sourceLocation: sourceLocation)
         #expect(!output.contains("Usage:") && !output.contains("--help"), "\(output)", sourceLocation: sourceLocation)
     }

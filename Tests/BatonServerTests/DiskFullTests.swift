@@ -132,6 +132,9 @@ import Glibc
     /// flag (ext4, xfs, btrfs; not tmpfs) and root, which the tests have here and in CI.
     private func chattr(_ flag: String, _ files: [String]) throws {
         let result = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["chattr", flag] + files)
-        try #require(result.exited(with: 0), "chattr \(flag) needs root and a file system with the flag: \(result.standardError)")
+        try #require(
+            result.exited(with: 0),
+            "chattr \(flag) needs root and a file system with the flag: \(result.standardError)"
+        )
     }
 }

@@ -10,7 +10,10 @@ enum UnixSocketPreparation {
     /// Creates the socket's folder if missing (0700, or 0750 for a group) and clears a stale socket.
     static func prepare(path: String, group: UInt32?) throws {
         guard path.utf8.count < 108 else {
-            throw UnixSocketFailure(.pathTooLong, "socket path \(path) is longer than the 107 bytes a Unix socket address holds")
+            throw UnixSocketFailure(
+                .pathTooLong,
+                "socket path \(path) is longer than the 107 bytes a Unix socket address holds"
+            )
         }
         try createFolder(of: path, group: group)
         var info = stat()
@@ -22,7 +25,10 @@ enum UnixSocketPreparation {
             throw UnixSocketFailure(.inUse, "another server is already listening on \(path)")
         }
         guard unlink(path) == 0 || errno == ENOENT else {
-            throw UnixSocketFailure(.cannotCreate, "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
+            throw UnixSocketFailure(
+                .cannotCreate,
+                "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))"
+            )
         }
     }
 
