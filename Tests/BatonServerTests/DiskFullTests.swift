@@ -105,6 +105,7 @@ import Glibc
             // The -shm file stays writable: SQLite maps it, and a mapped page that cannot be
             // written is a SIGBUS, not an error.
             let files = [database, database + "-wal"]
+            try requireImmutableFlagStopsOpenFiles(in: batond.folder)
             let client = try await RPCClient.connect(socketPath: batond.socketPath)
             #expect(try await post("before", client) == nil)
             try chattr("+i", files)
@@ -125,6 +126,26 @@ import Glibc
             #expect(kept.isSuperset(of: ["before", "after"]))
             #expect(kept.isDisjoint(with: ["refused 0", "refused 1", "refused 2"]))
         }
+    }
+
+    /// Fails the test, saying why, unless the immutable flag stops writes through a descriptor
+    /// opened before it was set on the file system of `folder` (tmpfs accepts the flag but
+    /// lets such writes through).
+    private func requireImmutableFlagStopsOpenFiles(in folder: String) throws {
+        let probe = "\(folder)/immutable-probe"
+        let fd = open(probe, O_WRONLY | O_CREAT, 0o600)
+        try #require(fd >= 0)
+        defer {
+            close(fd)
+            try? chattr("-i", [probe])
+            unlink(probe)
+        }
+        try chattr("+i", [probe])
+        let written = write(fd, "x", 1)
+        try #require(
+            written < 0,
+            "\(folder)'s file system lets writes through to an immutable file; the test needs ext4, xfs or btrfs"
+        )
     }
 
     /// Sets or clears (`+i`, `-i`) the immutable flag of `files`: writes to them fail even
