@@ -191,14 +191,12 @@ extension RawConnection {
     /// Announces a window of 4,294,967,295 messages and opens a server stream of 4,000 answers of
     /// 64 KiB (250 MiB), of which the caller reads at most the first.
     fileprivate func openHugeWindowStream() throws {
-        var settings = Baton_Rpc_V1_Settings()
-        settings.initialWindowMessages = UInt32.max
         let request = try echo("stream") {
             $0.count = 4000
             $0.responsePayloadBytes = 65536
         }.serializedBytes()
         send(
-            Wire.preface + Wire.frame(stream: 0, type: Wire.settings, payload: try settings.serializedBytes())
+            Wire.preface + Wire.settingsFrame(window: UInt32.max)
                 + Wire.call(stream: 1, method: Paths.serverStream, request: request)
         )
     }

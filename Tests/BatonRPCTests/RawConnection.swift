@@ -65,14 +65,14 @@ enum Wire {
     }
 
     /// SETTINGS granting `window` messages per call.
-    static func settings(window: UInt32) -> [UInt8] {
+    static func settingsFrame(window: UInt32) -> [UInt8] {
         var settings = Baton_Rpc_V1_Settings()
         settings.initialWindowMessages = window
         return frame(stream: 0, type: Self.settings, payload: try! settings.serializedBytes())
     }
 
     /// WINDOW_UPDATE granting `messages` more on `stream`.
-    static func windowUpdate(stream: UInt32, messages: UInt32) -> [UInt8] {
+    static func windowUpdateFrame(stream: UInt32, messages: UInt32) -> [UInt8] {
         var update = Baton_Rpc_V1_WindowUpdate()
         update.messages = messages
         return frame(stream: stream, type: windowUpdate, payload: try! update.serializedBytes())
