@@ -48,6 +48,25 @@ struct Batond: AsyncParsableCommand {
     @Option(help: "Calls in flight per connection.")
     var maxCallsPerConnection = 100
 
+    @Option(
+        help: ArgumentHelp(
+            "Unwritten response bytes per connection past which batond stops reading it until half has drained.",
+            valueName: "bytes"
+        )
+    )
+    var maxWriteBuffer = 1 << 20
+
+    @Option(help: "The largest response window per call honoured, in messages, whatever a client grants.")
+    var maxWindowMessages = 1024
+
+    @Option(
+        help: ArgumentHelp(
+            "Response bytes per call a client may leave unacknowledged (once \(RPCFlowControl.messagesPerGrant) messages are).",
+            valueName: "bytes"
+        )
+    )
+    var maxWindowBytes = 16 << 20
+
     @Option(help: "Seconds without a call before an idle connection is closed.")
     var idleTimeout = 300
 
@@ -104,12 +123,27 @@ struct Batond: AsyncParsableCommand {
     static let maxIdempotencyRetentionHours = 8760
 
     func validate() throws {
+        // The limits a connection announces travel as u32 fields of SETTINGS.
+        let wireLimit = Int(UInt32.max)
+        try Self.check(maxFrameSize, "--max-frame-size", within: 1...wireLimit)
+        try Self.check(maxCallsPerConnection, "--max-calls-per-connection", within: 1...wireLimit)
+        try Self.check(maxConnections, "--max-connections", within: 1...Int.max)
+        try Self.check(maxWriteBuffer, "--max-write-buffer", within: 1...Int.max)
+        // Below one grant's worth of messages, a client granting as PROTOCOL.md says would stall.
+        try Self.check(maxWindowMessages, "--max-window-messages", within: RPCFlowControl.messagesPerGrant...wireLimit)
+        try Self.check(maxWindowBytes, "--max-window-bytes", within: 1...Int.max)
         try Self.check(eventRetentionDays, "--event-retention-days", upTo: Self.maxEventRetentionDays)
         try Self.check(
             idempotencyRetentionHours,
             "--idempotency-retention-hours",
             upTo: Self.maxIdempotencyRetentionHours
         )
+    }
+
+    private static func check(_ value: Int, _ flag: String, within range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
     }
 
     private static func check(_ value: Int, _ flag: String, upTo maximum: Int) throws {
@@ -153,6 +187,9 @@ struct Batond: AsyncParsableCommand {
         configuration.maxFrameSize = maxFrameSize
         configuration.maxConnections = maxConnections
         configuration.maxConcurrentCallsPerConnection = maxCallsPerConnection
+        configuration.maxWriteBufferBytes = maxWriteBuffer
+        configuration.maxWindowMessages = maxWindowMessages
+        configuration.maxWindowBytes = maxWindowBytes
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.shutdownGracePeriod = .seconds(gracePeriod)
         configuration.eventLoopThreads = threads

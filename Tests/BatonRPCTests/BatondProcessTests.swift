@@ -57,6 +57,64 @@ struct BatondProcessTests {
         }
     }
 
+    @Test(
+        "a peer refused by its credentials is told PERMISSION_DENIED and counted in baton_rpc_refused_connections_total",
+        .enabled(
+            if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+            "connecting as another user takes root, and a python3 that user can run"
+        )
+    )
+    func refusedPeerIsCounted() async throws {
+        // nobody may reach the socket (its group, and the folder above opened for passing
+        // through), but SO_PEERCRED still refuses it: only batond's own uid is allowed.
+        try await withBatond(["--socket-group", "65534"]) { _, socketPath, _ in
+            let folder = URL(fileURLWithPath: socketPath).deletingLastPathComponent().deletingLastPathComponent()
+            chmod(folder.path, 0o711)
+            let stranger = try ChildProcess.run(
+                URL(fileURLWithPath: "/usr/bin/setpriv"),
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                    "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+                        + "sys.stdout.buffer.write(b''.join(iter(lambda: s.recv(4096), b'')))",
+                    socketPath,
+                ]
+            )
+            #expect(stranger.exited(with: 0), "\(stranger.standardError)")
+            let reply = stranger.standardOutput
+            try #require(reply.count > 20, "\(reply)")
+            let goAway = WireFrame(stream: 0, type: reply[18], flags: reply[19], payload: Array(reply[20...])).goAway
+            #expect(goAway?.code == .permissionDenied, "\(reply)")
+
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            let scrape = try await client.unary(
+                "/baton.rpc.v1.Metrics/Scrape",
+                Baton_Rpc_V1_ScrapeRequest(),
+                as: Baton_Rpc_V1_ScrapeResponse.self
+            )
+            await client.close()
+            let refused = scrape.text.split(separator: "\n").first { $0.hasPrefix("baton_rpc_refused_connections_total") }
+            #expect(refused?.split(separator: " ").last.flatMap { Double($0) } == 1, "\(scrape.text)")
+        }
+    }
+
+    @Test(
+        "a limit flag out of range is refused at start, naming the flag",
+        arguments: [
+            ["--max-write-buffer", "0"],
+            ["--max-window-messages", "31"],
+            ["--max-window-messages", "4294967296"],
+            ["--max-window-bytes", "0"],
+            ["--max-frame-size", "4294967296"],
+            ["--max-calls-per-connection", "0"],
+            ["--max-connections", "0"],
+        ]
+    )
+    func limitFlagOutOfRange(_ flag: [String]) throws {
+        let result = try ChildProcess.run(try BuiltProducts.executable("batond"), flag)
+        #expect(result.exited(with: 64))
+        #expect(result.standardError.contains("\(flag[0]) must be between"), "\(result.standardError)")
+    }
+
     @Test("SIGTERM lets a call in flight finish, then batond exits 0 and removes its socket")
     func sigtermDrainsGracefully() async throws {
         try await withBatond { process, socketPath, _ in

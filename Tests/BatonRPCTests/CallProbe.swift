@@ -13,7 +13,8 @@ final class CallProbe: RPCService {
     /// request, so requests pile up against the call's window.
     static let hold = "/baton.test.Probe/Hold"
     /// Server streaming: sends as many messages as the request's decimal text says, each its
-    /// index, recording `sending(i)` before and `sent(i)` after each send.
+    /// index, recording `sending(i)` before and `sent(i)` after each send. A text "count:size"
+    /// sends messages of `size` bytes instead.
     static let flood = "/baton.test.Probe/Flood"
     /// Sets response headers and trailers metadata, then echoes the request.
     static let metadata = "/baton.test.Probe/Metadata"
@@ -65,10 +66,14 @@ final class CallProbe: RPCService {
             },
             RPCMethodHandler(path: Self.flood, kind: .serverStreaming) { requests, writer, _ in
                 var iterator = requests.makeAsyncIterator()
-                let count = Int(String(buffer: try await iterator.next() ?? ByteBuffer())) ?? 0
+                let text = String(buffer: try await iterator.next() ?? ByteBuffer())
+                let numbers = text.split(separator: ":").map { Int($0) ?? 0 }
+                let count = numbers.first ?? 0
+                let size = numbers.dropFirst().first
                 for index in 0..<count {
                     await log.record(.sending(index))
-                    try await writer.send(ByteBuffer(string: "\(index)"))
+                    let message = size.map { ByteBuffer(repeating: 0x2a, count: $0) } ?? ByteBuffer(string: "\(index)")
+                    try await writer.send(message)
                     await log.record(.sent(index))
                 }
             },

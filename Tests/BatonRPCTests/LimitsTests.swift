@@ -248,6 +248,57 @@ struct LimitsTests {
         }
     }
 
+    @Test("a window granted beyond maxWindowMessages, in SETTINGS or WINDOW_UPDATE, is honoured as that many messages")
+    func windowCappedInMessages() async throws {
+        let probe = CallProbe()
+        try await withServer(configuration: { $0.maxWindowMessages = 40 }, services: [probe]) { _, socketPath in
+            let raw = try RawConnection.connect(to: socketPath)
+            raw.send(
+                Wire.preface + Wire.settingsFrame(window: UInt32.max)
+                    + Wire.call(stream: 1, method: CallProbe.flood, request: Array("100".utf8))
+            )
+            await probe.log.wait(for: .sending(40))
+            #expect(try await raw.messagesBeforePingAnswer() == 40)
+            #expect(await !probe.log.contains(.sent(40)), "the server sent past its cap")
+
+            raw.send(Wire.windowUpdateFrame(stream: 1, messages: UInt32.max))
+            await probe.log.wait(for: .sending(80))
+            #expect(try await raw.messagesBeforePingAnswer() == 40)
+            #expect(await !probe.log.contains(.sent(80)), "the server sent past its cap")
+
+            raw.send(Wire.windowUpdateFrame(stream: 1, messages: UInt32.max))
+            let rest = try await raw.frames { $0.type == Wire.trailers }
+            #expect(rest.filter { $0.type == Wire.message }.count == 20)
+            #expect(rest.last?.status?.code == .ok)
+        }
+    }
+
+    @Test(
+        "unacknowledged responses stop at maxWindowBytes, never before 32 messages",
+        arguments: [(maxWindowBytes: 64 * 1024, stopsAt: 64), (maxWindowBytes: 1, stopsAt: 32)]
+    )
+    func windowCappedInBytes(maxWindowBytes: Int, stopsAt: Int) async throws {
+        let probe = CallProbe()
+        try await withServer(configuration: { $0.maxWindowBytes = maxWindowBytes }, services: [probe]) {
+            _,
+            socketPath in
+            let raw = try RawConnection.connect(to: socketPath)
+            raw.send(
+                Wire.preface + Wire.settingsFrame(window: 1000)
+                    + Wire.call(stream: 1, method: CallProbe.flood, request: Array("500:1024".utf8))
+            )
+            await probe.log.wait(for: .sending(stopsAt))
+            #expect(try await raw.messagesBeforePingAnswer() == stopsAt)
+            #expect(await !probe.log.contains(.sent(stopsAt)), "the server sent past the byte cap")
+
+            // Acknowledging the oldest 16 lets 16 more go.
+            raw.send(Wire.windowUpdateFrame(stream: 1, messages: 16))
+            await probe.log.wait(for: .sending(stopsAt + 16))
+            #expect(try await raw.messagesBeforePingAnswer() == 16)
+            #expect(await !probe.log.contains(.sent(stopsAt + 16)), "the server sent past the byte cap")
+        }
+    }
+
     // MARK: Graceful drain
 
     @Test("shutdown drains: calls in flight finish, new calls and connections are refused, the socket is removed")

@@ -64,6 +64,20 @@ enum Wire {
             + frame(stream: stream, type: closeSend)
     }
 
+    /// SETTINGS granting `window` messages per call.
+    static func settingsFrame(window: UInt32) -> [UInt8] {
+        var settings = Baton_Rpc_V1_Settings()
+        settings.initialWindowMessages = window
+        return frame(stream: 0, type: Self.settings, payload: try! settings.serializedBytes())
+    }
+
+    /// WINDOW_UPDATE granting `messages` more on `stream`.
+    static func windowUpdateFrame(stream: UInt32, messages: UInt32) -> [UInt8] {
+        var update = Baton_Rpc_V1_WindowUpdate()
+        update.messages = messages
+        return frame(stream: stream, type: windowUpdate, payload: try! update.serializedBytes())
+    }
+
     /// A Health/Check of the whole server (an empty request) on `stream`.
     static func healthCheck(stream: UInt32) -> [UInt8] {
         call(stream: stream, method: "/baton.rpc.v1.Health/Check", request: [])
@@ -176,6 +190,25 @@ final class RawConnection: Sendable {
         return true
     }
 
+    /// Writes `bytes` unless the socket stays full for `patienceMillis`: false then (the server
+    /// has stopped reading), or when the server closed the connection.
+    func sendUnlessFull(_ bytes: [UInt8], patienceMillis: Int32) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes {
+                Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if written >= 0 {
+                offset += written
+                continue
+            }
+            guard errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else { return false }
+            var writable = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            if poll(&writable, 1, patienceMillis) == 0 { return false }
+        }
+        return true
+    }
+
     /// Tells the server no more bytes follow (EOF on its side).
     func shutdownWrite() {
         shutdown(descriptor, Int32(SHUT_WR))
@@ -259,6 +292,13 @@ final class RawConnection: Sendable {
 
 /// The server's first frames on a new connection are its SETTINGS; reads them.
 extension RawConnection {
+    /// Sends a PING and counts the MESSAGE frames that arrive before its answer.
+    func messagesBeforePingAnswer() async throws -> Int {
+        send(Wire.frame(stream: 0, type: Wire.ping, payload: Array(repeating: 7, count: 8)))
+        let frames = try await frames { $0.type == Wire.ping && $0.flags & Wire.ackFlag != 0 }
+        return frames.filter { $0.type == Wire.message }.count
+    }
+
     func settings() async throws -> Baton_Rpc_V1_Settings {
         guard case .frame(let frame) = try await next(), frame.type == Wire.settings else {
             throw TestFailure("the server did not start with SETTINGS")

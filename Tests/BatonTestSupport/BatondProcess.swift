@@ -57,6 +57,18 @@ public final class BatondProcess: @unchecked Sendable {
         return process
     }
 
+    /// batond's resident memory (VmRSS of /proc/PID/status), in bytes.
+    public func residentMemoryBytes() throws -> Int {
+        let path = "/proc/\(process.processIdentifier)/status"
+        let status = try String(contentsOfFile: path, encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({
+                Int($0.trimmingCharacters(in: .whitespaces))
+            })
+        else { throw BatondFailed(message: "no VmRSS in \(path)") }
+        return kilobytes * 1024
+    }
+
     /// What batond logged so far.
     public var log: String { (try? String(contentsOf: stderrLog, encoding: .utf8)) ?? "" }
 

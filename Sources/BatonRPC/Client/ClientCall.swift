@@ -197,10 +197,13 @@ final class ClientCall: @unchecked Sendable {
         }
     }
 
-    /// Grants the server more messages once half the window is used, in one frame.
+    /// Grants the server more messages once half the window is used (or
+    /// `RPCFlowControl.messagesPerGrant`, for a large window), in one frame.
     private func consumed() {
         consumedSinceGrant += 1
-        if consumedSinceGrant * 2 >= receiveWindow, outcome == nil {
+        if consumedSinceGrant * 2 >= receiveWindow || consumedSinceGrant >= RPCFlowControl.messagesPerGrant,
+            outcome == nil
+        {
             connection?.sendWindowUpdate(streamID: streamID, messages: consumedSinceGrant)
             consumedSinceGrant = 0
         }

@@ -60,6 +60,11 @@ public final class RPCServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             // A client that shuts down its sending side still gets the answers to its calls.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // Unwritable past the limit: BackPressureHandler stops reading and sends wait (ServerCall).
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(low: configuration.maxWriteBufferBytes / 2, high: configuration.maxWriteBufferBytes)
+            )
             .childChannelInitializer { [self] channel in
                 self.initializeConnection(channel)
             }
@@ -143,6 +148,7 @@ public final class RPCServer: Service, Sendable {
         return peerCredentials(of: channel).flatMap { peer in
             if let peer, !self.allows(peer) {
                 self.logger.notice("refused peer", metadata: ["uid": "\(peer.uid)", "gid": "\(peer.gid)", "pid": "\(peer.pid)"])
+                self.metrics.connectionRefused()
                 return self.refuse(
                     channel,
                     code: .permissionDenied,
@@ -174,6 +180,8 @@ public final class RPCServer: Service, Sendable {
         }
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandlers([
+                // Withholds reads while the connection's write buffer is over its limit.
+                BackPressureHandler(),
                 ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: configuration.maxFrameSize)),
                 MessageToByteHandler(RPCFrameEncoder()),
                 handler,

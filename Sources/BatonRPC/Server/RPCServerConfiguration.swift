@@ -14,6 +14,19 @@ public struct RPCServerConfiguration: Sendable {
     /// Messages a peer may send on one call before it needs more credit (WINDOW_UPDATE): the
     /// bound on what one call can buffer, `receiveWindow * maxFrameSize` at worst.
     public var receiveWindow: Int = 64
+    /// Unwritten bytes a connection may hold (responses its client has not read yet). Past this
+    /// the server stops reading the connection's frames and its handlers' sends wait; both resume
+    /// once half of it has drained. The bound on a connection's write buffer is this plus one
+    /// message.
+    public var maxWriteBufferBytes: Int = 1 << 20
+    /// The largest response window honoured per call: a client's SETTINGS or WINDOW_UPDATE that
+    /// grants more is taken as this many messages. At least `RPCFlowControl.messagesPerGrant`, or
+    /// a client that grants as PROTOCOL.md says would wait for messages that never come.
+    public var maxWindowMessages: Int = 1024
+    /// Response bytes per call the client has not granted back yet, once at least
+    /// `RPCFlowControl.messagesPerGrant` messages are unacknowledged: past it the handler waits for
+    /// a WINDOW_UPDATE.
+    public var maxWindowBytes: Int = 16 << 20
     /// How long a graceful shutdown lets calls in flight finish before cancelling them.
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// Peers allowed to connect, by uid or gid (SO_PEERCRED). Empty sets mean: the server's own

@@ -44,11 +44,16 @@ final class RPCServerMetrics: Sendable {
         let count = openConnections.add(1, ordering: .relaxed).newValue
         guard count <= limit else {
             openConnections.subtract(1, ordering: .relaxed)
-            refusedConnections.increment()
+            connectionRefused()
             return false
         }
         connections.record(count)
         return true
+    }
+
+    /// Counts a connection the server would not serve (too many open, or a peer not allowed).
+    func connectionRefused() {
+        refusedConnections.increment()
     }
 
     func connectionClosed() {

@@ -30,9 +30,20 @@ final class ServerCall: @unchecked Sendable {
     private var consumedSinceGrant = 0
     private let receiveWindow: Int
 
+    /// Messages the client still allows us to send; never above `maxWindowMessages`.
     private var sendCredit: Int
-    /// What to do when credit arrives (success) or the call ends (failure).
+    private let maxWindowMessages: Int
+    private let maxWindowBytes: Int
+    /// Sizes of the sent responses the client has not granted back yet, oldest first, and their
+    /// total: what `maxWindowBytes` caps. Kept for streamed responses only; one response is never
+    /// held back by it.
+    private var unacknowledgedSizes: CircularBuffer<Int>?
+    private var unacknowledgedBytes = 0
+    /// What to do when the send may be retried (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, any Error>) -> Void)?
+    /// The waiting send is registered with the connection, to be retried when its write buffer
+    /// drains.
+    private var waitsForWriteBuffer = false
     private var sentHeaders = false
     private var initialMetadata = RPCMetadata()
     private var trailingMetadata = RPCMetadata()
@@ -48,6 +59,8 @@ final class ServerCall: @unchecked Sendable {
         loop: any EventLoop,
         receiveWindow: Int,
         sendWindow: Int,
+        maxWindowMessages: Int,
+        maxWindowBytes: Int,
         clientMaxFrameSize: Int
     ) {
         self.streamID = streamID
@@ -59,7 +72,11 @@ final class ServerCall: @unchecked Sendable {
         self.loop = loop
         self.receiveWindow = receiveWindow
         self.clientCredit = receiveWindow
-        self.sendCredit = sendWindow
+        self.maxWindowMessages = maxWindowMessages
+        self.maxWindowBytes = maxWindowBytes
+        self.sendCredit = min(sendWindow, maxWindowMessages)
+        let streamsResponses = method.kind == .serverStreaming || method.kind == .bidirectionalStreaming
+        self.unacknowledgedSizes = streamsResponses ? CircularBuffer(initialCapacity: 64) : nil
         self.startedAt = .now
     }
 
@@ -102,14 +119,32 @@ final class ServerCall: @unchecked Sendable {
         }
     }
 
-    /// The client granted `count` more response messages.
+    /// The client granted `count` more response messages: the oldest `count` unacknowledged
+    /// ones are acknowledged, and the credit grows, up to `maxWindowMessages` (so no sequence of
+    /// grants can overflow it).
     func grant(_ count: Int) {
         loop.preconditionInEventLoop()
-        sendCredit += count
-        if sendCredit > 0, let waiter = sendWaiter {
-            sendWaiter = nil
-            waiter(.success(()))
+        let (sum, overflow) = sendCredit.addingReportingOverflow(count)
+        sendCredit = overflow ? maxWindowMessages : min(sum, maxWindowMessages)
+        if unacknowledgedSizes != nil {
+            for _ in 0..<min(count, unacknowledgedSizes!.count) {
+                unacknowledgedBytes -= unacknowledgedSizes!.removeFirst()
+            }
         }
+        if windowAllowsSending { retrySend() }
+    }
+
+    /// The connection's write buffer drained below its limit.
+    func writeBufferDrained() {
+        loop.preconditionInEventLoop()
+        waitsForWriteBuffer = false
+        retrySend()
+    }
+
+    private func retrySend() {
+        guard let waiter = sendWaiter else { return }
+        sendWaiter = nil
+        waiter(.success(()))
     }
 
     // MARK: Handler side
@@ -152,10 +187,11 @@ final class ServerCall: @unchecked Sendable {
         return nil
     }
 
-    /// Grants the client more messages once it has used half its window, in one frame.
+    /// Grants the client more messages once it has used half its window (or
+    /// `RPCFlowControl.messagesPerGrant`, for a large window), in one frame.
     private func consumed() {
         consumedSinceGrant += 1
-        if consumedSinceGrant * 2 >= receiveWindow {
+        if consumedSinceGrant * 2 >= receiveWindow || consumedSinceGrant >= RPCFlowControl.messagesPerGrant {
             let grant = consumedSinceGrant
             consumedSinceGrant = 0
             clientCredit += grant
@@ -164,7 +200,7 @@ final class ServerCall: @unchecked Sendable {
     }
 
     func sendResponseMessage(_ message: ByteBuffer) async throws {
-        if loop.inEventLoop, try trySend(message) { return }
+        if loop.inEventLoop, try trySend(message) == nil { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 loop.execute { self.sendWhenAllowed(message, continuation) }
@@ -175,26 +211,41 @@ final class ServerCall: @unchecked Sendable {
     }
 
     private func sendWhenAllowed(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
+        let blocker: SendBlocker
         do {
-            if try trySend(message) {
+            guard let reason = try trySend(message) else {
                 continuation.resume()
                 return
             }
+            blocker = reason
         } catch {
             continuation.resume(throwing: error)
             return
         }
-        // Out of credit: wait for the client's WINDOW_UPDATE, then try again.
+        // Wait for the client's WINDOW_UPDATE or for the write buffer to drain, then try again.
         sendWaiter = { result in
             switch result {
             case .success: self.sendWhenAllowed(message, continuation)
             case .failure(let error): continuation.resume(throwing: error)
             }
         }
+        if blocker == .writeBuffer, !waitsForWriteBuffer {
+            waitsForWriteBuffer = true
+            connection?.retryWhenDrained(self)
+        }
     }
 
-    /// Sends now if the window allows; false when the handler must wait for credit.
-    private func trySend(_ message: ByteBuffer) throws -> Bool {
+    /// What holds a response back.
+    private enum SendBlocker {
+        /// The client's window (or the server's cap on it) is used up: wait for WINDOW_UPDATE.
+        case window
+        /// The connection has more unwritten bytes than its limit: wait until they drain.
+        case writeBuffer
+    }
+
+    /// Sends now if the window and the connection's write buffer allow; otherwise says what the
+    /// handler must wait for.
+    private func trySend(_ message: ByteBuffer) throws -> SendBlocker? {
         if let failure { throw failure }
         guard !isFinished else { throw CancellationError() }
         guard message.readableBytes <= clientMaxFrameSize else {
@@ -203,11 +254,24 @@ final class ServerCall: @unchecked Sendable {
                 "a response of \(message.readableBytes) bytes exceeds the client's limit of \(clientMaxFrameSize) bytes"
             )
         }
-        guard sendCredit > 0 else { return false }
+        guard windowAllowsSending else { return .window }
+        guard connection?.isWritable ?? true else { return .writeBuffer }
         sendCredit -= 1
+        if unacknowledgedSizes != nil {
+            unacknowledgedSizes!.append(message.readableBytes)
+            unacknowledgedBytes += message.readableBytes
+        }
         sendHeadersIfNeeded()
         connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
-        return true
+        return nil
+    }
+
+    /// The client's credit, and the byte cap once enough messages are unacknowledged that the
+    /// client is bound to grant some back (`RPCFlowControl.messagesPerGrant`).
+    private var windowAllowsSending: Bool {
+        guard sendCredit > 0 else { return false }
+        guard let sizes = unacknowledgedSizes, sizes.count >= RPCFlowControl.messagesPerGrant else { return true }
+        return unacknowledgedBytes < maxWindowBytes
     }
 
     private func sendHeadersIfNeeded() {

@@ -32,8 +32,11 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var state = State.awaitingPreface
     private var calls: [UInt32: ServerCall] = [:]
     private var lastStreamID: UInt32 = 0
-    /// Messages we may send per call before the client grants more (its SETTINGS may lower it).
+    /// Messages we may send per call before the client grants more (its SETTINGS may change it,
+    /// up to `maxWindowMessages`).
     private var sendWindow = 64
+    /// Calls whose handler waits for the write buffer to drain, retried in order when it does.
+    private var callsAwaitingDrain: [ServerCall] = []
     /// The largest MESSAGE payload the client accepts (its SETTINGS may say).
     private var clientMaxFrameSize = 4 << 20
     /// The client half-closed its side: no new calls; close once the open ones finish.
@@ -87,10 +90,24 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         state = .closed
         for call in calls.values { call.abandon(code: .unavailable) }
         calls.removeAll()
+        callsAwaitingDrain.removeAll()
         idleTimer?.cancel()
         graceTimer?.cancel()
         onClose()
+        // The context holds this handler: keeping it would keep the whole closed channel alive.
+        self.context = nil
+        self.writer = nil
         context.fireChannelInactive()
+    }
+
+    /// The write buffer went over its limit (reads stop, sends wait) or drained below half of it.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            let waiting = callsAwaitingDrain
+            callsAwaitingDrain.removeAll(keepingCapacity: true)
+            for call in waiting { call.writeBufferDrained() }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     /// The client shut down its sending side: it opens no more calls, but still reads the
@@ -148,7 +165,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         case .windowUpdate:
             let update: Baton_Rpc_V1_WindowUpdate = try decodeEnvelope(frame)
             guard update.messages > 0 else { throw RPCProtocolError("WINDOW_UPDATE granting 0 messages") }
-            try existingCall(frame)?.grant(Int(update.messages))
+            try existingCall(frame)?.grant(Int(clamping: update.messages))
         case .ping:
             guard frame.payload.readableBytes == 8 else {
                 throw RPCProtocolError("PING payload must be 8 bytes, got \(frame.payload.readableBytes)")
@@ -158,8 +175,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
         case .settings:
             let settings: Baton_Rpc_V1_Settings = try decodeEnvelope(frame)
-            if settings.initialWindowMessages > 0 { sendWindow = Int(settings.initialWindowMessages) }
-            if settings.maxFrameBytes > 0 { clientMaxFrameSize = Int(settings.maxFrameBytes) }
+            if settings.initialWindowMessages > 0 {
+                sendWindow = min(Int(clamping: settings.initialWindowMessages), configuration.maxWindowMessages)
+            }
+            if settings.maxFrameBytes > 0 { clientMaxFrameSize = Int(clamping: settings.maxFrameBytes) }
         case .goAway:
             break  // the client opens no more calls; those in flight finish as usual
         default:  // TRAILERS
@@ -222,6 +241,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             loop: loop,
             receiveWindow: configuration.receiveWindow,
             sendWindow: sendWindow,
+            maxWindowMessages: configuration.maxWindowMessages,
+            maxWindowBytes: configuration.maxWindowBytes,
             clientMaxFrameSize: clientMaxFrameSize
         )
         calls[frame.streamID] = call
@@ -305,6 +326,14 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func write(_ frame: RPCFrame) {
         guard state != .closed else { return }
         writer?.write(frame)
+    }
+
+    /// False while the connection holds more unwritten bytes than `maxWriteBufferBytes`.
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    /// Retries `call`'s waiting send once the write buffer has drained.
+    func retryWhenDrained(_ call: ServerCall) {
+        callsAwaitingDrain.append(call)
     }
 
     // MARK: Connection lifecycle
