@@ -76,9 +76,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelActive(context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(.preface), promise: nil)
         var settings = Baton_Rpc_V1_Settings()
-        settings.maxFrameBytes = UInt32(configuration.maxFrameSize)
-        settings.maxConcurrentCalls = UInt32(configuration.maxConcurrentCallsPerConnection)
-        settings.initialWindowMessages = UInt32(configuration.receiveWindow)
+        settings.maxFrameBytes = UInt32(clamping: configuration.maxFrameSize)
+        settings.maxConcurrentCalls = UInt32(clamping: configuration.maxConcurrentCallsPerConnection)
+        settings.initialWindowMessages = UInt32(clamping: configuration.receiveWindow)
         settings.idleTimeoutMillis = UInt32(min(Double(UInt32.max), max(0, configuration.idleTimeout / .milliseconds(1))))
         settings.agent = "batond/1"
         write(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))
@@ -319,7 +319,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func sendWindowUpdate(streamID: UInt32, messages: Int) {
         var update = Baton_Rpc_V1_WindowUpdate()
-        update.messages = UInt32(messages)
+        update.messages = UInt32(clamping: messages)
         write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: encodeEnvelope(update)))
     }
 
