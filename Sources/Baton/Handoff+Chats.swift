@@ -187,6 +187,7 @@ extension Handoff {
     public func getChat(_ request: Baton_V1_GetChatRequest) async throws(BatonError) -> Baton_V1_GetChatResponse {
         var validator = Validator()
         validator.id(request.chatID, "chat_id")
+        validator.sequence(request.afterSequence, "after_sequence")
         try validator.check()
         return try await read { reader in
             guard var chat = try reader.chat(request.chatID) else { throw BatonError.chatNotFound(request.chatID) }

@@ -14,7 +14,15 @@ extension Handoff {
         let booker = request.bookedBy ?? .system
         var validator = Validator()
         validator.id(request.repID, "rep_id")
-        if request.startTime == nil { validator.fail("start_time", "start_time is required") }
+        if let start = request.startTime {
+            // The end is a Timestamp too (in the meeting, or a conflict's detail), so a start in
+            // the last 480 minutes (the longest meeting) of 9999 is refused.
+            if start.seconds > Google_Protobuf_Timestamp.validSeconds.upperBound - 480 * 60 {
+                validator.fail("start_time", "start_time must leave the meeting time to end by 9999-12-31T23:59:59Z")
+            }
+        } else {
+            validator.fail("start_time", "start_time is required")
+        }
         validator.range(request.lengthMinutes, "length_minutes", 5...480, zeroAllowed: true)
         validator.text(visitor.id, "visitor.id", max: 128)
         validator.text(visitor.name, "visitor.name", max: 200)

@@ -228,7 +228,7 @@ extension Handoff {
     /// `rep` with its derived fields filled: active chat count and whether it can take a transfer.
     func hydrate(_ rep: Baton_V1_Rep, _ reader: any StoreReader) throws -> Baton_V1_Rep {
         var rep = rep
-        rep.activeChatCount = UInt32(try reader.activeChatCount(repID: rep.id))
+        rep.activeChatCount = UInt32(clamping: try reader.activeChatCount(repID: rep.id))
         rep.canTakeTransfer = Eligibility.canTakeTransfer(rep)
         return rep
     }

@@ -51,9 +51,12 @@ struct RepCalendar {
         Int(interval.startMinute)..<max(Int(interval.startMinute), Int(interval.endMinute))
     }
 
-    /// The working spans, as instants, of every local date that can overlap [from, to), in order.
-    /// A span runs from the first instant its start occurs (the end of a skipped hour when the
-    /// start falls in one) to the last instant its end occurs.
+    /// The working spans, as instants, of every local date that can overlap [from, to), in order
+    /// and disjoint. A span runs from the first instant its start occurs (the end of a skipped
+    /// hour when the start falls in one) to the last instant its end occurs, so in a repeated
+    /// hour an interval can end after the next one starts (01:30 is both 05:30Z and 06:30Z in New
+    /// York on a fall-back day; midnight repeats in Havana): such spans are joined, or the time
+    /// they share would be offered twice.
     func workingSpans(from: Date, to: Date) -> [Range<Date>] {
         // A local date spans at most 26 hours of instants, so one date either side is enough.
         let first = localDate(of: from).day - 1
@@ -67,7 +70,7 @@ struct RepCalendar {
                 if start < end && start < to && end > from { spans.append(start..<end) }
             }
         }
-        return spans
+        return Self.union(spans, joiningTouching: false)
     }
 
     /// The free slot starts for meetings of `length` within [from, to), at most `limit`, given
@@ -122,20 +125,26 @@ struct RepCalendar {
 
     /// Booked meetings widened by the buffers and merged, so one pass can test slots against them.
     func busyBlocks(_ booked: [Range<Date>]) -> [Range<Date>] {
-        var blocks: [Range<Date>] = []
-        for meeting in booked {
-            let block =
-                meeting.lowerBound.addingTimeInterval(
-                    -bufferBefore
-                )..<meeting.upperBound
-                .addingTimeInterval(bufferAfter)
-            if let last = blocks.last, block.lowerBound <= last.upperBound {
-                blocks[blocks.count - 1] = last.lowerBound..<max(last.upperBound, block.upperBound)
+        let widened = booked.map { meeting in
+            meeting.lowerBound.addingTimeInterval(-bufferBefore)..<meeting.upperBound.addingTimeInterval(bufferAfter)
+        }
+        return Self.union(widened, joiningTouching: true)
+    }
+
+    /// `ranges` in order, those that overlap joined into one, and those that touch too when
+    /// `joiningTouching`.
+    private static func union(_ ranges: [Range<Date>], joiningTouching: Bool) -> [Range<Date>] {
+        var joined: [Range<Date>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = joined.last,
+                range.lowerBound < last.upperBound || (joiningTouching && range.lowerBound == last.upperBound)
+            {
+                joined[joined.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
             } else {
-                blocks.append(block)
+                joined.append(range)
             }
         }
-        return blocks
+        return joined
     }
 
     /// The local date of `instant` in the rep's zone.

@@ -50,6 +50,12 @@ struct Validator {
         if actor.kind == .rep { id(actor.id, "\(field).id") }
     }
 
+    /// A sequence number to resume after: the store numbers with SQLite's signed 64-bit integers,
+    /// so no entry or event is ever numbered above Int64.max.
+    mutating func sequence(_ value: UInt64, _ field: String) {
+        if Int64(exactly: value) == nil { fail(field, "\(field) \(value) is above the largest sequence, \(Int64.max)") }
+    }
+
     /// An idempotency key: empty, or 1 to 128 bytes of printable ASCII.
     mutating func idempotencyKey(_ value: String, _ field: String = "idempotency_key") {
         if value.utf8.count > 128 || !value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) {

@@ -20,16 +20,16 @@ public struct TestService: RPCService {
             .serverStreaming("/baton.test.v1.TestService/ServerStream") {
                 (request: Request, writer: RPCStreamWriter<Response>, context) in
                 for index in 0..<max(1, request.count) {
-                    try Self.failIfAsked(request, sent: index)
+                    try Self.failIfAsked(request, sent: Int(index))
                     try await Self.pause(request)
-                    try await writer.send(Self.response(to: request, index: index, received: 1, context: context))
+                    try await writer.send(Self.response(to: request, index: Int(index), received: 1, context: context))
                 }
-                try Self.failIfAsked(request, sent: max(1, request.count))
+                try Self.failIfAsked(request, sent: Int(max(1, request.count)))
             },
             .clientStreaming("/baton.test.v1.TestService/ClientStream") {
                 (requests: RPCMessageStream<Request>, context) -> Response in
                 var texts = ""
-                var received: UInt32 = 0
+                var received = 0
                 var last = Request()
                 for try await request in requests {
                     received += 1
@@ -44,14 +44,16 @@ public struct TestService: RPCService {
             },
             .bidirectionalStreaming("/baton.test.v1.TestService/Bidi") {
                 (requests: RPCMessageStream<Request>, writer: RPCStreamWriter<Response>, context) in
-                var received: UInt32 = 0
-                var sent: UInt32 = 0
+                var received = 0
+                var sent = 0
                 for try await request in requests {
                     received += 1
                     for _ in 0..<max(1, request.count) {
                         try Self.failIfAsked(request, sent: sent)
                         try await Self.pause(request)
-                        try await writer.send(Self.response(to: request, index: sent, received: received, context: context))
+                        try await writer.send(
+                            Self.response(to: request, index: sent, received: received, context: context)
+                        )
                         sent += 1
                     }
                 }
@@ -59,7 +61,9 @@ public struct TestService: RPCService {
         ]
     }
 
-    private static func response(to request: Request, index: UInt32, received: UInt32, context: RPCServerContext)
+    /// Counters are Ints, clamped into the response's uint32 fields: a client may send more than
+    /// 2^32 messages on one call.
+    private static func response(to request: Request, index: Int, received: Int, context: RPCServerContext)
         -> Response
     {
         var response = Response()
@@ -67,8 +71,8 @@ public struct TestService: RPCService {
         response.payload =
             request.responsePayloadBytes > 0
             ? [UInt8](repeating: 0x5a, count: Int(request.responsePayloadBytes)) : request.payload
-        response.index = index
-        response.receivedCount = received
+        response.index = UInt32(clamping: index)
+        response.receivedCount = UInt32(clamping: received)
         response.receivedMetadata = context.metadata.wire
         return response
     }
@@ -78,8 +82,8 @@ public struct TestService: RPCService {
     }
 
     /// Fails as the request asks: with `fail_with`, once `fail_after_messages` responses went out.
-    private static func failIfAsked(_ request: Request, sent: UInt32) throws {
-        guard request.failWith != .ok, sent >= request.failAfterMessages else { return }
+    private static func failIfAsked(_ request: Request, sent: Int) throws {
+        guard request.failWith != .ok, sent >= Int(request.failAfterMessages) else { return }
         throw RPCError(RPCError.Code(rawValue: request.failWith.rawValue), request.failMessage)
     }
 }

@@ -164,6 +164,8 @@ struct SQLiteTransaction: StoreTransaction {
         ) ?? 0
     }
 
+    // Sequences are SQLite's signed integers: after anything above Int64.max there is nothing,
+    // as after Int64.max, so `after` clamps instead of trapping.
     func entries(chatID: String, after: UInt64, limit: Int?, everyoneOnly: Bool) throws -> [Baton_V1_TranscriptEntry] {
         try flush()
         return try all(
@@ -171,7 +173,7 @@ struct SQLiteTransaction: StoreTransaction {
             SELECT data FROM transcript_entries WHERE chat_id = ? AND sequence > ? \(everyoneOnly ? "AND everyone = 1" : "")
             ORDER BY sequence LIMIT ?
             """,
-            [chatID, Int64(after), limit ?? -1]
+            [chatID, Int64(clamping: after), limit ?? -1]
         )
     }
 
@@ -197,7 +199,10 @@ struct SQLiteTransaction: StoreTransaction {
 
     func events(after: UInt64, limit: Int) throws -> [Baton_V1_Event] {
         try flush()
-        return try all("SELECT data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?", [Int64(after), limit])
+        return try all(
+            "SELECT data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+            [Int64(clamping: after), limit]
+        )
     }
 
     func lastEventSequence() throws -> UInt64 {

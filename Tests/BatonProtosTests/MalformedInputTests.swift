@@ -28,6 +28,41 @@ import Testing
         try expectValidInputStillDecodes(type)
     }
 
+    // MARK: Timestamp range
+
+    /// The first and last instants proto3 allows decode, and one step past either is refused
+    /// with an error that names the field and the range.
+    @Test(arguments: [
+        (Int64(-62_135_596_800), Int32(0), Int64(-62_135_596_801), Int32(0)),
+        (253_402_300_799, 999_999_999, 253_402_300_800, 0),
+        (-1, 999_999_999, -1, 1_000_000_000),
+        (0, 0, 0, -1),
+    ])
+    func timestampsDecodeExactlyWithinProto3sRange(
+        seconds: Int64,
+        nanos: Int32,
+        pastSeconds: Int64,
+        pastNanos: Int32
+    ) throws {
+        var timestamp = Timestamp()
+        timestamp.seconds = seconds
+        timestamp.nanos = nanos
+        var message = Timestamps()
+        message.time = timestamp
+        message.times = [timestamp]
+        #expect(try Timestamps(serializedBytes: message.serializedBytes()) == message)
+
+        message.time?.seconds = pastSeconds
+        message.time?.nanos = pastNanos
+        let bytes = try message.serializedBytes()
+        let error = #expect(throws: ProtoCodecError.self) { try Timestamps(serializedBytes: bytes) }
+        #expect(error?.code == .invalidFieldValue)
+        #expect(error?.messageName == Timestamps.protoMessageName)
+        #expect(error?.fieldName == "time")
+        let range = pastSeconds == seconds ? "0 to 999999999" : "0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+        #expect(error?.description.contains(range) == true, "\(String(describing: error))")
+    }
+
     // MARK: Valid input no encoder writes
 
     @Test func fieldsFromANewerSchemaAreSkipped() throws {
@@ -305,7 +340,8 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
     private static let choice = "baton.test.v1.Choice"
     private static let chat = "baton.v1.Chat"
 
-    static let table: [MalformedInput] = truncated + wrongWireTypes + badTags + invalidUTF8 + nulInStrings
+    static let table: [MalformedInput] =
+        truncated + wrongWireTypes + badTags + invalidUTF8 + nulInStrings + outOfRangeTimestamps
 
     static let truncated: [MalformedInput] = [
         .init("truncated tag", scalars, [0x80], .malformedWire),
@@ -622,6 +658,79 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
     ]
 }
 
+extension MalformedInput {
+    private static let timestamps = "baton.test.v1.Timestamps"
+
+    /// A google.protobuf.Timestamp's body: `seconds` and `nanos` as the wire carries any int64 and
+    /// int32 (negative numbers as ten-byte varints).
+    static func timestamp(seconds: Int64, nanos: Int32 = 0) -> [UInt8] {
+        Wire.varintField(1, UInt64(bitPattern: seconds)) + Wire.varintField(2, UInt64(bitPattern: Int64(nanos)))
+    }
+
+    /// Well-formed on the wire, but outside proto3's range: 0001-01-01T00:00:00Z to
+    /// 9999-12-31T23:59:59.999999999Z, nanos 0 to 999,999,999. Refused wherever the field is.
+    static let outOfRangeTimestamps: [MalformedInput] = {
+        let seconds: [(String, Int64)] = [
+            ("a second before 0001-01-01", -62_135_596_801),
+            ("a second after 9999-12-31T23:59:59", 253_402_300_800),
+            ("seconds 1e14", 100_000_000_000_000),
+            ("seconds Int64.max", .max),
+            ("seconds Int64.min", .min),
+        ]
+        let nanos: [(String, Int32)] = [
+            ("nanos -1", -1),
+            ("nanos 1e9", 1_000_000_000),
+            ("nanos Int32.min", .min),
+            ("nanos Int32.max", .max),
+        ]
+        let single =
+            seconds.map { name, value in (name, timestamp(seconds: value)) }
+            + nanos.map { name, value in (name, timestamp(seconds: 0, nanos: value)) }
+        let inSingleField = single.map { name, body in
+            MalformedInput(
+                "timestamp out of range, \(name)",
+                timestamps,
+                Wire.lengthDelimited(1, body),
+                .invalidFieldValue,
+                field: "time"
+            )
+        }
+        let bad = timestamp(seconds: 253_402_300_800)
+        let elsewhere: [MalformedInput] = [
+            .init(
+                "timestamp out of range in the second element of a repeated field",
+                timestamps,
+                Wire.lengthDelimited(2, timestamp(seconds: 1)) + Wire.lengthDelimited(2, bad),
+                .invalidFieldValue,
+                field: "times"
+            ),
+            .init(
+                "timestamp out of range as the whole message",
+                Timestamp.protoMessageName,
+                timestamp(seconds: 0, nanos: -1),
+                .invalidFieldValue,
+                in: Timestamp.protoMessageName
+            ),
+            .init(
+                "timestamp out of range in a chat's created_at",
+                chat,
+                Wire.lengthDelimited(1, Array("chat-1".utf8)) + Wire.lengthDelimited(7, bad),
+                .invalidFieldValue,
+                field: "created_at"
+            ),
+            .init(
+                "timestamp out of range in a transcript entry",
+                chat,
+                Wire.lengthDelimited(11, Wire.lengthDelimited(6, timestamp(seconds: .min))),
+                .invalidFieldValue,
+                field: "time",
+                in: "baton.v1.TranscriptEntry"
+            ),
+        ]
+        return inSingleField + elsewhere
+    }()
+}
+
 /// Valid, non-trivial encodings for the types the malformed-input table uses.
 private enum ValidSamples {
     static func bytes(of messageName: String) throws -> [UInt8] {
@@ -652,6 +761,21 @@ private enum ValidSamples {
             message.label = "label"
             message.pick = .textPick("picked")
             return try message.serializedBytes()
+        case Timestamps.protoMessageName:
+            var first = Timestamp()
+            first.seconds = -62_135_596_800
+            var last = Timestamp()
+            last.seconds = 253_402_300_799
+            last.nanos = 999_999_999
+            var message = Timestamps()
+            message.time = first
+            message.times = [last, first]
+            return try message.serializedBytes()
+        case Timestamp.protoMessageName:
+            var timestamp = Timestamp()
+            timestamp.seconds = -1
+            timestamp.nanos = 1
+            return try timestamp.serializedBytes()
         case "baton.v1.Chat":
             var entry = Baton_V1_TranscriptEntry()
             entry.text = "Hello 👋"

@@ -4,13 +4,12 @@
 /// Calendar arithmetic is Howard Hinnant's days-from-civil algorithm on the proleptic Gregorian
 /// calendar, not Foundation's date formatters, which are slow and depend on locale settings.
 enum RFC3339Timestamp {
-    static let minSeconds: Int64 = -62_135_596_800  // 0001-01-01T00:00:00Z
-    static let maxSeconds: Int64 = 253_402_300_799  // 9999-12-31T23:59:59Z
-
     /// The UTC text of a timestamp with 0, 3, 6 or 9 fractional digits, or nil when it is outside
     /// the range above or its nanos are not in 0..<1_000_000_000.
     static func format(seconds: Int64, nanos: Int32) -> String? {
-        guard (minSeconds...maxSeconds).contains(seconds), (0..<1_000_000_000).contains(nanos) else { return nil }
+        guard Google_Protobuf_Timestamp.validSeconds.contains(seconds),
+            Google_Protobuf_Timestamp.validNanos.contains(nanos)
+        else { return nil }
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civil(fromDays: days)
@@ -56,7 +55,7 @@ enum RFC3339Timestamp {
         let seconds =
             Int64(days(fromCivil: year, month, day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
             - Int64(offsetSeconds)
-        guard (minSeconds...maxSeconds).contains(seconds) else { return .failure(.outOfRange) }
+        guard Google_Protobuf_Timestamp.validSeconds.contains(seconds) else { return .failure(.outOfRange) }
         return .success((seconds, Int32(nanos)))
     }
 

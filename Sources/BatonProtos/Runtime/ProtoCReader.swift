@@ -89,7 +89,18 @@ public struct ProtoCReader {
     /// A message field, nil when absent.
     public func message<M: ProtoMessage>(_ index: Int, as type: M.Type = M.self) throws(ProtoCodecError) -> M? {
         guard let pointer = load(index, as: UnsafeRawPointer?.self) else { return nil }
-        return try M(_protoReader: nested(pointer, index))
+        return try checkedMessage(pointer, index)
+    }
+
+    /// The message at `pointer` in the field at `index`, refused naming that field when it is out
+    /// of its type's range.
+    private func checkedMessage<M: ProtoMessage>(
+        _ pointer: UnsafeRawPointer,
+        _ index: Int
+    ) throws(ProtoCodecError) -> M {
+        let message = try M(_protoReader: nested(pointer, index))
+        if let violation = message._protoRangeViolation { throw error(.invalidFieldValue, index, violation) }
+        return message
     }
 
     func nested(_ pointer: UnsafeRawPointer, _ index: Int) -> ProtoCReader {
@@ -147,7 +158,7 @@ public struct ProtoCReader {
         result.reserveCapacity(n)
         for i in 0..<n {
             guard let pointer = pointers[i] else { continue }
-            result.append(try M(_protoReader: nested(pointer, index)))
+            result.append(try checkedMessage(pointer, index))
         }
         return result
     }

@@ -13,6 +13,14 @@ public protocol ProtoMessage: Sendable, Hashable {
     init(_protoReader reader: ProtoCReader) throws(ProtoCodecError)
     /// Writes the message into a protobuf-c struct. Implementation detail of generated code.
     func _protoWrite(to writer: ProtoCWriter) throws(ProtoCodecError)
+    /// Why a value whose wire form was valid is still not a value of the message, nil when it is
+    /// one: only the well-known types with a range (google.protobuf.Timestamp) say anything.
+    /// Checked by every decode, so no field can carry an out-of-range value past the codec.
+    var _protoRangeViolation: String? { get }
+}
+
+extension ProtoMessage {
+    public var _protoRangeViolation: String? { nil }
 }
 
 /// An enum of Baton's schema. Numbers this build does not know are kept, not rejected, so a
@@ -42,6 +50,9 @@ extension ProtoMessage {
         let arena = Arena(budget: options.allocationBudget)
         let reader = try ProtoCodec.unpack(bytes, Self._protoDescriptor, arena: arena, options: options)
         self = try withExtendedLifetime(arena) { () throws(ProtoCodecError) in try Self(_protoReader: reader) }
+        if let violation = _protoRangeViolation {
+            throw ProtoCodecError(.invalidFieldValue, messageName: Self.protoMessageName, detail: violation)
+        }
     }
 
     /// Decodes the protobuf wire format with protobuf-c, within `options`' limits.
