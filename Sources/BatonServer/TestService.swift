@@ -8,6 +8,10 @@ public struct TestService: RPCService {
     public typealias Request = Baton_Test_V1_EchoRequest
     public typealias Response = Baton_Test_V1_EchoResponse
 
+    /// The largest generated payload: the protocol's default frame limit. A request asking for
+    /// more would make batond allocate it before the frame check refuses to send it.
+    static let maxResponsePayloadBytes: UInt32 = 4 << 20
+
     public init() {}
 
     public var methods: [RPCMethodHandler] {
@@ -15,14 +19,14 @@ public struct TestService: RPCService {
             .unary("/baton.test.v1.TestService/Unary") { (request: Request, context) -> Response in
                 try await Self.pause(request)
                 try Self.failIfAsked(request, sent: 0)
-                return Self.response(to: request, index: 0, received: 1, context: context)
+                return try Self.response(to: request, index: 0, received: 1, context: context)
             },
             .serverStreaming("/baton.test.v1.TestService/ServerStream") {
                 (request: Request, writer: RPCStreamWriter<Response>, context) in
                 for index in 0..<max(1, request.count) {
                     try Self.failIfAsked(request, sent: Int(index))
                     try await Self.pause(request)
-                    try await writer.send(Self.response(to: request, index: Int(index), received: 1, context: context))
+                    try await writer.send(try Self.response(to: request, index: Int(index), received: 1, context: context))
                 }
                 try Self.failIfAsked(request, sent: Int(max(1, request.count)))
             },
@@ -38,7 +42,7 @@ public struct TestService: RPCService {
                 }
                 try await Self.pause(last)
                 try Self.failIfAsked(last, sent: 0)
-                var response = Self.response(to: last, index: 0, received: received, context: context)
+                var response = try Self.response(to: last, index: 0, received: received, context: context)
                 response.text = texts
                 return response
             },
@@ -52,7 +56,7 @@ public struct TestService: RPCService {
                         try Self.failIfAsked(request, sent: sent)
                         try await Self.pause(request)
                         try await writer.send(
-                            Self.response(to: request, index: sent, received: received, context: context)
+                            try Self.response(to: request, index: sent, received: received, context: context)
                         )
                         sent += 1
                     }
@@ -64,8 +68,14 @@ public struct TestService: RPCService {
     /// Counters are Ints, clamped into the response's uint32 fields: a client may send more than
     /// 2^32 messages on one call.
     private static func response(to request: Request, index: Int, received: Int, context: RPCServerContext)
-        -> Response
+        throws -> Response
     {
+        guard request.responsePayloadBytes <= maxResponsePayloadBytes else {
+            throw RPCError(
+                .invalidArgument,
+                "response_payload_bytes: \(request.responsePayloadBytes) is above the limit of \(maxResponsePayloadBytes)"
+            )
+        }
         var response = Response()
         response.text = request.text
         response.payload =

@@ -72,6 +72,27 @@ struct LimitsTests {
         }
     }
 
+    @Test("the test service refuses to generate a payload above 4 MiB instead of allocating it; the connection goes on")
+    func generatedPayloadAboveTheLimit() async throws {
+        try await withServer { _, socketPath in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            let error = await expectRPCError(.invalidArgument) {
+                try await client.unary(
+                    Paths.unary,
+                    echo("x") { $0.responsePayloadBytes = .max },
+                    as: EchoResponse.self
+                )
+            }
+            #expect(error?.message.contains("response_payload_bytes") == true, "\(String(describing: error))")
+            let modest = try await client.unary(
+                Paths.unary,
+                echo("x") { $0.responsePayloadBytes = 65536 },
+                as: EchoResponse.self
+            )
+            #expect(modest.payload.count == 65536)
+        }
+    }
+
     // MARK: Calls and connections
 
     @Test(
