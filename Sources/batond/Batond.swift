@@ -128,7 +128,8 @@ struct Batond: AsyncParsableCommand {
         try Self.check(maxFrameSize, "--max-frame-size", within: 1...wireLimit)
         try Self.check(maxCallsPerConnection, "--max-calls-per-connection", within: 1...wireLimit)
         try Self.check(maxConnections, "--max-connections", within: 1...Int.max)
-        try Self.check(maxWriteBuffer, "--max-write-buffer", within: 1...Int.max)
+        // Reads resume once half has drained: half of 1 byte would be none.
+        try Self.check(maxWriteBuffer, "--max-write-buffer", within: 2...Int.max)
         // Below one grant's worth of messages, a client granting as PROTOCOL.md says would stall.
         try Self.check(maxWindowMessages, "--max-window-messages", within: RPCFlowControl.messagesPerGrant...wireLimit)
         try Self.check(maxWindowBytes, "--max-window-bytes", within: 1...Int.max)

@@ -101,6 +101,7 @@ struct BatondProcessTests {
         "a limit flag out of range is refused at start, naming the flag",
         arguments: [
             ["--max-write-buffer", "0"],
+            ["--max-write-buffer", "1"],
             ["--max-window-messages", "31"],
             ["--max-window-messages", "4294967296"],
             ["--max-window-bytes", "0"],

@@ -320,6 +320,47 @@ struct LimitsTests {
         }
     }
 
+    @Test("a client announcing a huge window still gets every message of a long, large stream: it grants every 32")
+    func hugeClientWindowStreamsPastTheServersCaps() async throws {
+        try await withServer { _, socketPath in
+            let client = try await RPCClient.connect(socketPath: socketPath, receiveWindow: 100_000)
+            // 1,100 messages of 16 KiB: past both the message cap (1,024) and the byte cap (16 MiB).
+            let responses = try await client.serverStreaming(
+                Paths.serverStream,
+                echo("x") {
+                    $0.count = 1100
+                    $0.responsePayloadBytes = 16 * 1024
+                },
+                as: EchoResponse.self
+            )
+            var received = 0
+            for try await response in responses {
+                #expect(response.index == UInt32(received))
+                received += 1
+            }
+            #expect(received == 1100)
+        }
+    }
+
+    @Test("a server configured with no response window at all still answers: the caps never go below 32 messages")
+    func windowCapsBelowOneGrantStillAnswer() async throws {
+        try await withServer(configuration: {
+            $0.maxWindowMessages = 0
+            $0.maxWindowBytes = 0
+        }) { _, socketPath in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            #expect(try await client.echoText("unary") == "unary")
+            let responses = try await client.serverStreaming(
+                Paths.serverStream,
+                echo("x") { $0.count = 100 },
+                as: EchoResponse.self
+            )
+            var received = 0
+            for try await _ in responses { received += 1 }
+            #expect(received == 100)
+        }
+    }
+
     // MARK: Graceful drain
 
     @Test("shutdown drains: calls in flight finish, new calls and connections are refused, the socket is removed")

@@ -56,7 +56,8 @@ final class ClientCall: @unchecked Sendable {
     }
 
     func grant(_ count: Int) {
-        sendCredit += count
+        // A server may grant without end; the credit saturates instead of overflowing.
+        sendCredit = sendCredit.addingReportingOverflow(count).overflow ? .max : sendCredit + count
         if sendCredit > 0, let waiter = sendWaiter {
             sendWaiter = nil
             waiter(.success(()))

@@ -38,7 +38,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelActive(context: ChannelHandlerContext) {
         context.write(wrapOutboundOut(.preface), promise: nil)
         var settings = Baton_Rpc_V1_Settings()
-        settings.initialWindowMessages = UInt32(receiveWindow)
+        settings.initialWindowMessages = UInt32(clamping: receiveWindow)
         settings.maxFrameBytes = UInt32(clamping: maxFrameSize)
         settings.agent = "baton-swift-client/1"
         context.writeAndFlush(wrapOutboundOut(.frame(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))), promise: nil)
@@ -184,7 +184,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func sendWindowUpdate(streamID: UInt32, messages: Int) {
         var update = Baton_Rpc_V1_WindowUpdate()
-        update.messages = UInt32(messages)
+        update.messages = UInt32(clamping: messages)
         write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: encodeEnvelope(update)))
     }
 

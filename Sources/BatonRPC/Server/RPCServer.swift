@@ -37,6 +37,13 @@ public final class RPCServer: Service, Sendable {
     private let serverUID = getuid()
 
     public init(configuration: RPCServerConfiguration, services: [any RPCService], logger: Logger) {
+        var configuration = configuration
+        // Below one grant's worth of messages (or no bytes at all), a client granting as
+        // PROTOCOL.md says would never get its answers: a configuration cannot ask for that.
+        configuration.maxWindowMessages = max(RPCFlowControl.messagesPerGrant, configuration.maxWindowMessages)
+        configuration.maxWindowBytes = max(1, configuration.maxWindowBytes)
+        // Reads resume once half has drained; NIO's water mark needs 1 <= low <= high.
+        configuration.maxWriteBufferBytes = max(2, configuration.maxWriteBufferBytes)
         self.configuration = configuration
         self.router = RPCRouter(services: services)
         self.health = services.lazy.compactMap { $0 as? HealthService }.first
@@ -168,12 +175,16 @@ public final class RPCServer: Service, Sendable {
             loop: channel.eventLoop,
             logger: logger,
             metrics: metrics,
-            handlers: handlers,
-            onClose: { [weak self] in _ = self?.connections.withLock { $0.removeValue(forKey: id) } }
+            handlers: handlers
         )
         let accepting = connections.withLock { connections in
             connections[id] = Connection(channel: channel, handler: handler)
             return state.withLock { if case .listening = $0 { true } else { false } }
+        }
+        // On the close future, not in the handler: a channel whose handlers never got installed,
+        // or that never became active, still leaves the registry.
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.connections.withLock { $0.removeValue(forKey: id) }
         }
         if !accepting {
             channel.eventLoop.execute { handler.drain() }

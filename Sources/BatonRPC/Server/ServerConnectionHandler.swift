@@ -25,7 +25,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private let logger: Logger
     private let metrics: RPCServerMetrics
     private let executor: EventLoopTaskExecutor
-    private let onClose: @Sendable () -> Void
 
     private var context: ChannelHandlerContext?
     private var writer: FrameWriter?
@@ -53,8 +52,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         loop: any EventLoop,
         logger: Logger,
         metrics: RPCServerMetrics,
-        handlers: RunningHandlers,
-        onClose: @escaping @Sendable () -> Void
+        handlers: RunningHandlers
     ) {
         self.router = router
         self.configuration = configuration
@@ -63,7 +61,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         self.metrics = metrics
         self.handlers = handlers
         self.executor = EventLoopTaskExecutor(loop: loop)
-        self.onClose = onClose
     }
 
     // MARK: Channel events
@@ -93,7 +90,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         callsAwaitingDrain.removeAll()
         idleTimer?.cancel()
         graceTimer?.cancel()
-        onClose()
         // The context holds this handler: keeping it would keep the whole closed channel alive.
         self.context = nil
         self.writer = nil
