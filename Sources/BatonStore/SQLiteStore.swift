@@ -270,11 +270,13 @@ public final class SQLiteStore: BatonStore {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    /// Closes the database; the store must not be used afterwards.
+    /// Closes the database; the store must not be used afterwards. The lock is released only
+    /// once every connection closed: when closing fails, connections may still write, and a
+    /// second batond must not open the file alongside them.
     public func close() throws {
         checkpointer.close()
-        defer { lock.release() }
         try pool.close()
+        lock.release()
     }
 }
 
