@@ -277,11 +277,16 @@ public final class SQLiteStore: BatonStore {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    /// Closes the database; the store must not be used afterwards. The lock is released only
-    /// once every connection closed: when closing fails, connections may still write, and a
-    /// second batond must not open the file alongside them.
+    /// Closes the database; the store must not be used afterwards. Its WAL is first copied into
+    /// the database and emptied. The lock is released only once every connection closed: when
+    /// closing fails, connections may still write, and a second batond must not open the file
+    /// alongside them.
     public func close() throws {
         checkpointer.close()
+        // SQLite would do this itself on the last close, but GRDB closes the writer before its
+        // read-only readers, which cannot. A checkpoint that fails (a full disk) loses nothing:
+        // the next open replays the WAL.
+        _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try pool.close()
         lock.release()
     }

@@ -65,6 +65,24 @@ import Glibc
         }
     }
 
+    /// The size of the file at `path`, nil when it does not exist.
+    private func size(_ path: String) -> off_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_size
+    }
+
+    @Test func aCleanStopCopiesTheWALIntoTheDatabaseAndEmptiesIt() async throws {
+        try await BatondProcess.with(["--demo"]) { batond in
+            try await post("kept in the database itself", batond)
+            let wal = "\(batond.folder)/data/baton.sqlite-wal"
+            #expect((size(wal) ?? 0) > 0, "the test needs a WAL to checkpoint")
+            batond.stop()
+            #expect(batond.process.terminationStatus == 0, "\(batond.log)")
+            #expect((size(wal) ?? 0) == 0, "the WAL keeps \(size(wal) ?? 0) bytes")
+        }
+    }
+
     @Test func aSecondBatondOnTheSameDatabaseRefusesToStartNamingTheHoldersPid() async throws {
         try await BatondProcess.with(["--demo"]) { batond in
             let data = "\(batond.folder)/data"
