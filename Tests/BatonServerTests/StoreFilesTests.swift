@@ -88,7 +88,7 @@ import Glibc
             let data = "\(batond.folder)/data"
             let elsewhere = "\(batond.folder)/run/second.sock"
             for database in [["--data-dir", data], ["--database", "\(data)/baton.sqlite"]] {
-                let second = try await BatondProcess.runUntilExit(["--socket", elsewhere] + database)
+                let second = try BatondProcess.runUntilExit(["--socket", elsewhere] + database)
                 #expect(second.exited(with: 69), "\(second.terminationStatus): \(second.standardError)")
                 #expect(
                     second.standardError.contains("another batond uses it (pid \(batond.process.processIdentifier))"),
@@ -101,7 +101,7 @@ import Glibc
 
             // SIGKILL gives it no chance to clean up: the kernel releases the lock.
             try await batond.killAndRestart()
-            let third = try await BatondProcess.runUntilExit(["--socket", elsewhere, "--data-dir", data])
+            let third = try BatondProcess.runUntilExit(["--socket", elsewhere, "--data-dir", data])
             #expect(third.exited(with: 69), "\(third.terminationStatus): \(third.standardError)")
             #expect(third.standardError.contains("(pid \(batond.process.processIdentifier))"), "\(third.standardError)")
         }
