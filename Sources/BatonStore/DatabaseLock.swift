@@ -30,8 +30,10 @@ final class DatabaseLock: Sendable {
             let who = holder.map { "process \($0)" } ?? "another process"
             throw StoreOpenFailure(.inUse, "\(databasePath) is in use by \(who)", holder: holder)
         }
+        // The new pid first, then the file cut to its length: truncating first would let a
+        // competitor reading in between find no pid, or the stale one of a crashed holder.
         let pid = Array("\(getpid())\n".utf8)
-        guard ftruncate(fd, 0) == 0, pwrite(fd, pid, pid.count, 0) == pid.count else {
+        guard pwrite(fd, pid, pid.count, 0) == pid.count, ftruncate(fd, off_t(pid.count)) == 0 else {
             let failure = StoreOpenFailure.system("write the lock file", path)
             close(fd)
             throw failure

@@ -170,14 +170,19 @@ public final class SQLiteStore: BatonStore {
     private func run(_ batch: [WriteJob], _ db: Database) {
         // Writes whose body succeeded in the open transaction: resumed once it commits.
         var pending: [WriteOutcome] = []
+        // The rows those writes changed. Counted per write, because SQLite's total also counts
+        // the rows of savepoints rolled back and of transactions abandoned, which prove nothing
+        // about the disk taking writes.
+        var pendingChanges = 0
         var open = false
-        let changesBefore = db.totalChangesCount
-        /// Fails the writes of the open transaction, which will not commit, and rolls it back.
-        func abandon(_ error: any Error) {
-            observe(error)
+        /// Fails the writes of the open transaction, which will not commit, and rolls it back;
+        /// `calls` more calls than those fail with `error`.
+        func abandon(_ error: any Error, alsoFailing calls: Int) {
+            observe(error, failing: pending.count + calls)
             try? db.rollback()
             for outcome in pending { outcome.finish(error) }
             pending = []
+            pendingChanges = 0
             open = false
         }
         let savepoints = batch.count > 1
@@ -189,31 +194,33 @@ public final class SQLiteStore: BatonStore {
                 }
                 if savepoints { try db.execute(sql: "SAVEPOINT baton_write") }
             } catch {
-                abandon(error)
+                abandon(error, alsoFailing: 1)
                 job.fail(error)
                 continue
             }
+            let changesBefore = db.totalChangesCount
             let outcome = job.run(db)
             guard let error = outcome.error else {
                 pending.append(outcome)
+                pendingChanges += db.totalChangesCount - changesBefore
                 if savepoints {
-                    do { try db.execute(sql: "RELEASE SAVEPOINT baton_write") } catch { abandon(error) }
+                    do { try db.execute(sql: "RELEASE SAVEPOINT baton_write") } catch { abandon(error, alsoFailing: 0) }
                 }
                 continue
             }
             // The body threw: undo its work only, unless SQLite already ended the transaction.
             if !db.isInsideTransaction {
-                abandon(error)
+                abandon(error, alsoFailing: 1)
             } else if savepoints {
-                observe(error)
+                observe(error, failing: 1)
                 do {
                     try db.execute(sql: "ROLLBACK TO SAVEPOINT baton_write")
                     try db.execute(sql: "RELEASE SAVEPOINT baton_write")
                 } catch {
-                    abandon(error)
+                    abandon(error, alsoFailing: 0)
                 }
             } else {
-                abandon(error)
+                abandon(error, alsoFailing: 1)
             }
             outcome.finish(nil)
         }
@@ -221,26 +228,26 @@ public final class SQLiteStore: BatonStore {
         do {
             try db.commit()
         } catch {
-            abandon(error)
+            abandon(error, alsoFailing: 0)
             return
         }
         let commits = committedTransactions.add(1, ordering: .relaxed).newValue
-        if db.totalChangesCount != changesBefore, let notice = episodes.withLock({ $0.committedChanges() }) {
+        if pendingChanges > 0, let notice = episodes.withLock({ $0.committedChanges(at: .now) }) {
             notices(notice)
         }
         for outcome in pending { outcome.finish(nil) }
         if commits % Self.checkpointEvery == 0 { checkpointer.schedule() }
     }
 
-    /// Reports a failure to the operator, once per episode. A body's `BatonError` is no failure,
-    /// nor a cancelled call (a shutdown cancels the sweep); any other error is a fault (a row
-    /// that does not decode, a bug).
-    private func observe(_ error: any Error) {
+    /// Reports a failure of `calls` calls to the operator, once per episode. A body's
+    /// `BatonError` is no failure, nor a cancelled call (a shutdown cancels the sweep); any
+    /// other error is a fault (a row that does not decode, a bug).
+    private func observe(_ error: any Error, failing calls: Int) {
         guard !(error is BatonError), !(error is CancellationError),
             (error as? DatabaseError)?.isInterruptionError != true
         else { return }
         let failure = StoreFailure(sqlite: error)
-        if let notice = episodes.withLock({ $0.failed(failure) }) { notices(notice) }
+        if let notice = episodes.withLock({ $0.failed(failure, calls: calls, at: .now) }) { notices(notice) }
     }
 
     /// How many writes wait for the writer, for tests of group commit.
@@ -254,7 +261,7 @@ public final class SQLiteStore: BatonStore {
         do {
             return try await pool.read { db in try body(SQLiteTransaction(db: db)) }
         } catch {
-            observe(error)
+            observe(error, failing: 1)
             if let error = error as? DatabaseError { throw StoreFailure(sqlite: error) }
             throw error
         }
@@ -270,11 +277,18 @@ public final class SQLiteStore: BatonStore {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    /// Closes the database; the store must not be used afterwards.
+    /// Closes the database; the store must not be used afterwards. Its WAL is first copied into
+    /// the database and emptied. The lock is released only once every connection closed: when
+    /// closing fails, connections may still write, and a second batond must not open the file
+    /// alongside them.
     public func close() throws {
         checkpointer.close()
-        defer { lock.release() }
+        // SQLite would do this itself on the last close, but GRDB closes the writer before its
+        // read-only readers, which cannot. A checkpoint that fails (a full disk) loses nothing:
+        // the next open replays the WAL.
+        _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
         try pool.close()
+        lock.release()
     }
 }
 

@@ -262,7 +262,22 @@ struct Batond: AsyncParsableCommand {
                 logger: logger
             )
         )
+        // Once the server and the sweeper stopped, nothing writes any more: closing the store
+        // then checkpoints the WAL into the database, removes it and its index, and releases
+        // the lock for the next batond.
+        defer { Self.close(store, logger: logger) }
         try await group.run()
+    }
+
+    private static func close(_ store: SQLiteStore, logger: Logger) {
+        do {
+            try store.close()
+        } catch {
+            logger.warning(
+                "the database did not close cleanly; the next start replays its log",
+                metadata: ["error": "\(error)"]
+            )
+        }
     }
 
     private static var reflectionSchema: ProtoServiceSchema {

@@ -3,7 +3,8 @@ import BatonStore
 import Logging
 
 /// Logs what the store tells the operator: a fault episode at error level once when it starts,
-/// its end at info, a loose folder mode as a warning.
+/// its end at info with the count of calls that failed meanwhile, a loose folder mode as a
+/// warning.
 struct StoreNoticeLog: Sendable {
     let logger: Logger
 
@@ -16,8 +17,8 @@ struct StoreNoticeLog: Sendable {
             )
         case .episodeStarted(let failure):
             logger.error("\(Self.words(failure.kind).started)", metadata: ["error": "\(failure.detail)"])
-        case .episodeEnded(let kind):
-            logger.info("\(Self.words(kind).ended)")
+        case .episodeEnded(let kind, let failedCalls):
+            logger.info("\(Self.words(kind).ended)", metadata: ["failed_calls": "\(failedCalls)"])
         case .failed(let failure):
             logger.error("\(Self.words(failure.kind).started)", metadata: ["error": "\(failure.detail)"])
         }

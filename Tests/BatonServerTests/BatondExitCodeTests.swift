@@ -31,7 +31,7 @@ import Testing
 
     @Test func aSocketAnotherServerListensOnExits69() async throws {
         try await BatondProcess.with { running in
-            let result = try await BatondProcess.runUntilExit([
+            let result = try BatondProcess.runUntilExit([
                 "--socket", running.socketPath, "--data-dir", "\(running.folder)/other-data",
             ])
             expectRefusal(result, 69, saying: "another server is already listening on \(running.socketPath)")
@@ -41,7 +41,7 @@ import Testing
     @Test func aSocketPathTooLongForAUnixAddressExits78() async throws {
         try await withFolder { folder in
             let socket = "\(folder)/" + String(repeating: "s", count: 120) + ".sock"
-            let result = try await BatondProcess.runUntilExit(["--socket", socket, "--data-dir", "\(folder)/data"])
+            let result = try BatondProcess.runUntilExit(["--socket", socket, "--data-dir", "\(folder)/data"])
             expectRefusal(result, 78, saying: "longer than the 107 bytes a Unix socket address holds")
         }
     }
@@ -49,7 +49,7 @@ import Testing
     @Test func aDatabaseUnderAPlainFileExits73() async throws {
         try await withFolder { folder in
             try Data().write(to: URL(fileURLWithPath: "\(folder)/file"))
-            let result = try await BatondProcess.runUntilExit([
+            let result = try BatondProcess.runUntilExit([
                 "--socket", "\(folder)/s.sock", "--database", "\(folder)/file/baton.sqlite",
             ])
             expectRefusal(result, 73, saying: "cannot open the database: \(folder)/file exists and is not a folder")
@@ -60,7 +60,7 @@ import Testing
         try await withFolder { folder in
             let database = "\(folder)/baton.sqlite"
             try Data(String(repeating: "not a database\n", count: 1_000).utf8).write(to: URL(fileURLWithPath: database))
-            let result = try await BatondProcess.runUntilExit(["--socket", "\(folder)/s.sock", "--database", database])
+            let result = try BatondProcess.runUntilExit(["--socket", "\(folder)/s.sock", "--database", database])
             expectRefusal(result, 74, saying: "cannot open the database: cannot open \(database)")
         }
     }
@@ -68,7 +68,7 @@ import Testing
     @Test func aDatabaseOnAReadOnlyFileSystemExits73() async throws {
         try await withFolder { folder in
             try await Tmpfs.with(options: "ro,size=1m") { readOnly in
-                let result = try await BatondProcess.runUntilExit([
+                let result = try BatondProcess.runUntilExit([
                     "--socket", "\(folder)/s.sock", "--data-dir", "\(readOnly)/data",
                 ])
                 expectRefusal(result, 73, saying: "Read-only file system")
@@ -80,7 +80,7 @@ import Testing
         try await withFolder { folder in
             try await Tmpfs.with(options: "ro,size=1m") { readOnly in
                 for socket in ["\(readOnly)/run/s.sock", "\(readOnly)/s.sock"] {
-                    let result = try await BatondProcess.runUntilExit([
+                    let result = try BatondProcess.runUntilExit([
                         "--socket", socket, "--data-dir", "\(folder)/data",
                     ])
                     expectRefusal(result, 73, saying: "cannot listen on \(socket)")
@@ -92,7 +92,7 @@ import Testing
     @Test(arguments: [["--no-such-flag"], ["--max-connections", "many"]])
     func aBadFlagStillExits64WithTheUsage(flag: [String]) async throws {
         try await withFolder { folder in
-            let result = try await BatondProcess.runUntilExit(
+            let result = try BatondProcess.runUntilExit(
                 ["--socket", "\(folder)/s.sock", "--data-dir", "\(folder)/data"] + flag
             )
             #expect(result.exited(with: 64), "exit \(result.terminationStatus): \(result.standardError)")

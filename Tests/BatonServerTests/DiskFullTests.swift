@@ -1,5 +1,6 @@
 import BatonProtos
 import BatonRPC
+@testable import BatonStore
 import BatonTestSupport
 import Foundation
 import Testing
@@ -39,10 +40,12 @@ import Glibc
         log.split(separator: "\n").filter { $0.contains(" \(level) ") && $0.contains(text) }
     }
 
-    /// Fills the rest of the file system holding `folder` with a file; returns its path.
+    /// Fills the rest of the file system holding `folder` with a file (growing it when it
+    /// exists); returns its path.
+    @discardableResult
     private func fill(_ folder: String) throws -> String {
         let filler = "\(folder)/filler"
-        let fd = open(filler, O_WRONLY | O_CREAT, 0o600)
+        let fd = open(filler, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         try #require(fd >= 0)
         defer { close(fd) }
         let chunk = [UInt8](repeating: 0x5a, count: 4096)
@@ -86,15 +89,68 @@ import Glibc
                 #expect(lines("error", containing: "out of disk space", in: batond.log).count == 1, "\(batond.log)")
 
                 try FileManager.default.removeItem(atPath: filler)
-                let text = "after"
-                #expect(try await post(text, client) == nil)
-                acknowledged.append(text)
+                try await postUntilTheEpisodeEnds("after", client, &acknowledged)
                 await client.close()
-                #expect(lines("info", containing: "disk space again", in: batond.log).count == 1, "\(batond.log)")
+                let recovered = lines("info", containing: "disk space again", in: batond.log)
+                #expect(recovered.count == 1, "\(batond.log)")
+                #expect(recovered.first?.contains("failed_calls=\(refused.count)") == true, "\(batond.log)")
 
                 let kept = try await transcript(batond)
                 #expect(acknowledged.allSatisfy(kept.contains), "every acknowledged message survives")
                 #expect(!refused.contains(where: kept.contains), "no refused message was saved after all")
+            }
+        }
+    }
+
+    /// Posts as many messages (`prefix` and a number) as end a fault episode, each expected to
+    /// succeed; the episode's end is logged only with the last one.
+    private func postUntilTheEpisodeEnds(_ prefix: String, _ client: RPCClient, _ acknowledged: inout [String])
+        async throws
+    {
+        for index in 0..<FaultEpisodes.commitsEndingAnEpisode {
+            let text = "\(prefix) \(index)"
+            let error = try await post(text, client)
+            #expect(error == nil, "\(String(describing: error))")
+            if error == nil { acknowledged.append(text) }
+        }
+    }
+
+    @Test func smallWritesFittingBetweenRefusedLargeOnesOnANearlyFullDiskAreOneEpisode() async throws {
+        try await Tmpfs.with(options: "size=2m") { disk in
+            try await BatondProcess.with(["--demo", "--database", "\(disk)/baton.sqlite"]) { batond in
+                let client = try await RPCClient.connect(socketPath: batond.socketPath)
+                let large = String(repeating: "lorem ipsum ", count: 1_300)
+                let filler = try fill(disk)
+                var refusals = 0
+                for index in 0..<2_000 where refusals == 0 {
+                    if try await post("large \(index) \(large)", client) != nil { refusals += 1 }
+                }
+                try #require(refusals == 1, "2,000 posts fit on a full 2 MB disk")
+
+                // Room for a small write, taken back before each large one: what a disk shared
+                // with other writers looks like.
+                var smallAcknowledged = 0
+                for index in 0..<10 {
+                    var info = stat()
+                    try #require(stat(filler, &info) == 0)
+                    try #require(truncate(filler, max(0, info.st_size - (64 << 10))) == 0)
+                    if try await post("small \(index)", client) == nil { smallAcknowledged += 1 } else { refusals += 1 }
+                    try fill(disk)
+                    let refused = try await post("large again \(index) \(large)", client)
+                    #expect(refused?.code == .resourceExhausted, "\(String(describing: refused))")
+                    if refused != nil { refusals += 1 }
+                }
+                try #require(smallAcknowledged > 0, "no small write fitted between the large ones")
+                #expect(lines("error", containing: "out of disk space", in: batond.log).count == 1, "\(batond.log)")
+                #expect(lines("info", containing: "disk space again", in: batond.log).isEmpty, "\(batond.log)")
+
+                try FileManager.default.removeItem(atPath: filler)
+                var acknowledged: [String] = []
+                try await postUntilTheEpisodeEnds("after", client, &acknowledged)
+                await client.close()
+                let recovered = lines("info", containing: "disk space again", in: batond.log)
+                #expect(recovered.count == 1, "\(batond.log)")
+                #expect(recovered.first?.contains("failed_calls=\(refusals)") == true, "\(batond.log)")
             }
         }
     }
@@ -119,11 +175,14 @@ import Glibc
             #expect(lines("error", containing: "refuses writes", in: batond.log).count == 1, "\(batond.log)")
 
             try chattr("-i", files)
-            #expect(try await post("after", client) == nil)
+            var acknowledged: [String] = []
+            try await postUntilTheEpisodeEnds("after", client, &acknowledged)
             await client.close()
-            #expect(lines("info", containing: "takes writes again", in: batond.log).count == 1, "\(batond.log)")
+            let recovered = lines("info", containing: "takes writes again", in: batond.log)
+            #expect(recovered.count == 1, "\(batond.log)")
+            #expect(recovered.first?.contains("failed_calls=3") == true, "\(batond.log)")
             let kept = try await transcript(batond)
-            #expect(kept.isSuperset(of: ["before", "after"]))
+            #expect(kept.isSuperset(of: ["before"] + acknowledged))
             #expect(kept.isDisjoint(with: ["refused 0", "refused 1", "refused 2"]))
         }
     }

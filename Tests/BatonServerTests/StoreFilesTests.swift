@@ -65,12 +65,30 @@ import Glibc
         }
     }
 
+    /// The size of the file at `path`, nil when it does not exist.
+    private func size(_ path: String) -> off_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_size
+    }
+
+    @Test func aCleanStopCopiesTheWALIntoTheDatabaseAndEmptiesIt() async throws {
+        try await BatondProcess.with(["--demo"]) { batond in
+            try await post("kept in the database itself", batond)
+            let wal = "\(batond.folder)/data/baton.sqlite-wal"
+            #expect((size(wal) ?? 0) > 0, "the test needs a WAL to checkpoint")
+            batond.stop()
+            #expect(batond.process.terminationStatus == 0, "\(batond.log)")
+            #expect((size(wal) ?? 0) == 0, "the WAL keeps \(size(wal) ?? 0) bytes")
+        }
+    }
+
     @Test func aSecondBatondOnTheSameDatabaseRefusesToStartNamingTheHoldersPid() async throws {
         try await BatondProcess.with(["--demo"]) { batond in
             let data = "\(batond.folder)/data"
             let elsewhere = "\(batond.folder)/run/second.sock"
             for database in [["--data-dir", data], ["--database", "\(data)/baton.sqlite"]] {
-                let second = try await BatondProcess.runUntilExit(["--socket", elsewhere] + database)
+                let second = try BatondProcess.runUntilExit(["--socket", elsewhere] + database)
                 #expect(second.exited(with: 69), "\(second.terminationStatus): \(second.standardError)")
                 #expect(
                     second.standardError.contains("another batond uses it (pid \(batond.process.processIdentifier))"),
@@ -83,7 +101,7 @@ import Glibc
 
             // SIGKILL gives it no chance to clean up: the kernel releases the lock.
             try await batond.killAndRestart()
-            let third = try await BatondProcess.runUntilExit(["--socket", elsewhere, "--data-dir", data])
+            let third = try BatondProcess.runUntilExit(["--socket", elsewhere, "--data-dir", data])
             #expect(third.exited(with: 69), "\(third.terminationStatus): \(third.standardError)")
             #expect(third.standardError.contains("(pid \(batond.process.processIdentifier))"), "\(third.standardError)")
         }

@@ -18,7 +18,8 @@ public struct ChildProcessResult: Sendable {
 public enum ChildProcess {
     /// Runs `executable` with `input` on stdin and collects stdout and stderr. `environment`
     /// entries are added to (or replace) the test process's own; `workingDirectory` is its
-    /// directory (default: the test process's).
+    /// directory (default: the test process's). A child still running after `timeout` is
+    /// killed (SIGKILL), so that a test expecting it to end fails instead of hanging.
     ///
     /// All three streams are files, not pipes: a child that exits without reading stdin cannot
     /// raise SIGPIPE in the test process, and one that writes a lot cannot block on a full pipe.
@@ -27,7 +28,8 @@ public enum ChildProcess {
         _ arguments: [String],
         input: [UInt8] = [],
         environment: [String: String] = [:],
-        workingDirectory: URL? = nil
+        workingDirectory: URL? = nil,
+        timeout: Duration? = nil
     ) throws -> ChildProcessResult {
         let directory = FileManager.default.temporaryDirectory.appending(path: "baton-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -58,7 +60,14 @@ public enum ChildProcess {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        let watchdog = DispatchWorkItem { [pid = process.processIdentifier] in kill(pid, SIGKILL) }
+        if let timeout {
+            let (seconds, attoseconds) = timeout.components
+            let deadline = DispatchTime.now() + Double(seconds) + Double(attoseconds) * 1e-18
+            DispatchQueue.global().asyncAfter(deadline: deadline, execute: watchdog)
+        }
         process.waitUntilExit()
+        watchdog.cancel()
 
         return ChildProcessResult(
             standardOutput: Array(try Data(contentsOf: stdoutFile)),
