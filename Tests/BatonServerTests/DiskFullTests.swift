@@ -40,6 +40,13 @@ import Glibc
         log.split(separator: "\n").filter { $0.contains(" \(level) ") && $0.contains(text) }
     }
 
+    /// The `failed_calls` a recovery line counts, -1 without one. At least the refusals the test
+    /// saw: a background sweep refused during the episode counts too.
+    private func failedCalls(in line: Substring?) -> Int {
+        guard let line, let range = line.range(of: "failed_calls=") else { return -1 }
+        return Int(line[range.upperBound...].prefix(while: \.isNumber)) ?? -1
+    }
+
     /// Fills the rest of the file system holding `folder` with a file (growing it when it
     /// exists); returns its path.
     @discardableResult
@@ -93,7 +100,7 @@ import Glibc
                 await client.close()
                 let recovered = lines("info", containing: "disk space again", in: batond.log)
                 #expect(recovered.count == 1, "\(batond.log)")
-                #expect(recovered.first?.contains("failed_calls=\(refused.count)") == true, "\(batond.log)")
+                #expect(failedCalls(in: recovered.first) >= refused.count, "\(batond.log)")
 
                 let kept = try await transcript(batond)
                 #expect(acknowledged.allSatisfy(kept.contains), "every acknowledged message survives")
@@ -150,7 +157,7 @@ import Glibc
                 await client.close()
                 let recovered = lines("info", containing: "disk space again", in: batond.log)
                 #expect(recovered.count == 1, "\(batond.log)")
-                #expect(recovered.first?.contains("failed_calls=\(refusals)") == true, "\(batond.log)")
+                #expect(failedCalls(in: recovered.first) >= refusals, "\(batond.log)")
             }
         }
     }
@@ -180,7 +187,7 @@ import Glibc
             await client.close()
             let recovered = lines("info", containing: "takes writes again", in: batond.log)
             #expect(recovered.count == 1, "\(batond.log)")
-            #expect(recovered.first?.contains("failed_calls=3") == true, "\(batond.log)")
+            #expect(failedCalls(in: recovered.first) >= 3, "\(batond.log)")
             let kept = try await transcript(batond)
             #expect(kept.isSuperset(of: ["before"] + acknowledged))
             #expect(kept.isDisjoint(with: ["refused 0", "refused 1", "refused 2"]))
