@@ -19,7 +19,7 @@ while (($#)); do
 done
 ((${#targets[@]})) || targets=(frames codec requests connection)
 
-flags=(-c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library)
+flags=(-c release -Xswiftc -sanitize=fuzzer)
 swift build "${flags[@]}"
 bin=$(swift build "${flags[@]}" --show-bin-path)
 
@@ -38,7 +38,7 @@ for target in "${targets[@]}"; do
     "$bin/fuzz-$target" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/$target-" "$corpus" >"$log" 2>&1 || status=$?
     rm -rf "$corpus"
-    grep -E '^#[0-9]+ +(INITED|DONE)' "$log" | sed "s/^/  $target: /" || true
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$log" | sed "s/^/  $target: /" || true
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | sed "s/^/  $target: /" || true
     if ((status != 0)); then
         failed=1

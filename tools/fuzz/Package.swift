@@ -6,8 +6,8 @@ import PackageDescription
 let baton = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
     .standardizedFileURL.lastPathComponent
 
-// libFuzzer targets for Baton. Built only with `-sanitize=fuzzer` (tools/fuzz.sh), which supplies
-// each executable's main: every target's main.swift defines `LLVMFuzzerTestOneInput` instead.
+// libFuzzer targets for Baton, built with `-sanitize=fuzzer` (tools/fuzz.sh), which links
+// libFuzzer: each target's main.swift hands its `LLVMFuzzerTestOneInput` to libFuzzer's driver.
 let package = Package(
     name: "baton-fuzz",
     platforms: [.macOS(.v15)],
@@ -19,11 +19,14 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
-        // What the targets share: the real server in-process on a temporary store, a blocking
-        // bridge from libFuzzer's synchronous callback to async code, and input selectors.
+        .systemLibrary(name: "CBatonLibFuzzer"),
+        // What the targets share: libFuzzer's driver, the real server in-process on a temporary
+        // store, a blocking bridge from libFuzzer's synchronous callback to async code, and the
+        // input selector.
         .target(
             name: "BatonFuzzing",
             dependencies: [
+                "CBatonLibFuzzer",
                 .product(name: "Baton", package: baton),
                 .product(name: "BatonProtos", package: baton),
                 .product(name: "BatonRPC", package: baton),
@@ -39,6 +42,7 @@ let package = Package(
         .executableTarget(
             name: "fuzz-frames",
             dependencies: [
+                "BatonFuzzing",
                 .product(name: "BatonRPC", package: baton),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
