@@ -7,12 +7,16 @@ written as the input of every target:
   corpus/codec/       "binary <type>" or "json <type>", a newline, the request
   corpus/connection/  a whole client conversation: preface, SETTINGS, HEADERS, MESSAGE, CLOSE_SEND
   corpus/frames/      a chunk-size byte, then the same conversation
-plus a few conversations exercising PING, CANCEL and WINDOW_UPDATE.
+plus a few conversations exercising PING, CANCEL and WINDOW_UPDATE, and corpus/baton.dict, the
+libFuzzer dictionary every target gets: method paths, the demo data's ids, and the varints of the
+values at the edges of every integer width, which mutations alone rarely produce.
 
-Fails when a method of the schema has no seed request, or a seed names no method.
-Usage: tools/fuzz/make-corpus.py [--rpc-cli PATH]  (default: builds rpc-cli with swift build)
+Fails when a method of the schema has no seed request, or a seed names no method; with --check,
+also when the committed corpus differs from what it would write (CI runs that).
+Usage: tools/fuzz/make-corpus.py [--check] [--rpc-cli PATH]  (default: builds rpc-cli with swift build)
 """
 import argparse
+import filecmp
 import json
 import os
 import re
@@ -20,6 +24,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -61,6 +66,31 @@ class RPCCLI:
         return result.stdout
 
 
+def varint(value):
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def dictionary(paths):
+    """libFuzzer dictionary entries: method paths, demo ids, edge values of each integer width."""
+    entries = [path.encode() + b"\n" for path in sorted(paths)] + [path.encode() for path in sorted(paths)]
+    entries += [word.encode() for word in ("chat-1", "transfer-1", "meeting-1", "ana", "ben", "cara", "dan", "maya", "sales", "visitor-42", "BATONRPC")]
+    edges = [2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**53, 2**63 - 1, 2**63, 2**64 - 1, -1, -(2**31), -(2**63),
+             253402300799, 253402300800, -62135596800, -62135596801, 10**14, 999999999, 1000000000]
+    entries += [varint(value) for value in edges]
+    entries += [struct.pack(">I", value) for value in (0, 2**31, 2**32 - 1)]
+    def quoted(byte):
+        return chr(byte) if 0x20 <= byte < 0x7F and chr(byte) not in '"\\' else f"\\x{byte:02x}"
+
+    return "".join('"' + "".join(map(quoted, entry)) + '"\n' for entry in entries)
+
+
 def build_rpc_cli():
     subprocess.run(["swift", "build", "--product", "rpc-cli"], cwd=ROOT, check=True)
     bin_path = subprocess.run(
@@ -72,6 +102,7 @@ def build_rpc_cli():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rpc-cli", help="an rpc-cli binary (default: build one)")
+    parser.add_argument("--check", action="store_true", help="compare with the committed corpus, write nothing")
     args = parser.parse_args()
     cli = RPCCLI(args.rpc_cli or build_rpc_cli())
     methods = cli.methods()
@@ -121,15 +152,43 @@ def main():
         corpus["connection"][name] = conversation
         corpus["frames"][name] = bytes([1]) + conversation
 
+    words = dictionary(methods.keys())
+    committed = os.path.join(HERE, "corpus")
+    if not args.check:
+        write(corpus, words, committed)
+        for target, inputs in corpus.items():
+            print(f"corpus/{target}: {len(inputs)} inputs")
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        write(corpus, words, scratch)
+        stale = [target for target in corpus if not same_folders(os.path.join(scratch, target), os.path.join(committed, target))]
+        if not filecmp.cmp(os.path.join(scratch, "baton.dict"), os.path.join(committed, "baton.dict"), shallow=False):
+            stale.append("baton.dict")
+    if stale:
+        sys.exit(f"make-corpus: the committed corpus of {stale} is stale; run tools/fuzz/make-corpus.py")
+    print("make-corpus: the committed corpus is current")
+
+
+def write(corpus, words, root):
+    with open(os.path.join(root, "baton.dict"), "w") as file:
+        file.write(words)
     for target, inputs in corpus.items():
-        folder = os.path.join(HERE, "corpus", target)
+        folder = os.path.join(root, target)
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder)
         for name, data in inputs.items():
             with open(os.path.join(folder, name), "wb") as file:
                 file.write(data)
-        print(f"corpus/{target}: {len(inputs)} inputs")
 
+
+def same_folders(left, right):
+    if not os.path.isdir(right):
+        return False
+    names = sorted(os.listdir(left))
+    if names != sorted(os.listdir(right)):
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(left, right, names, shallow=False)
+    return not mismatch and not errors
 
 if __name__ == "__main__":
     main()

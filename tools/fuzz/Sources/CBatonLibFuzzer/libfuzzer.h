@@ -5,3 +5,6 @@
 #include <stdint.h>
 
 int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
+// libFuzzer's own mutations, for a custom mutator (LLVMFuzzerCustomMutator) to fall back on.
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);

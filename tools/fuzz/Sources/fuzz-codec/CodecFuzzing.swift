@@ -53,3 +53,8 @@ public func fuzzCodec(_ start: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     }
     return 0
 }
+
+@_cdecl("LLVMFuzzerCustomMutator")
+public func mutateMessage(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    CustomMutator.mutateFuzzInput(data, size, maxSize, seed)
+}

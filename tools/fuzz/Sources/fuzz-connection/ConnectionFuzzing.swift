@@ -26,3 +26,8 @@ public func fuzzConnection(_ start: UnsafePointer<UInt8>?, _ count: Int) -> Int3
     RawConnection.exchange(input, socketPath: batond!.socketPath, timeoutMillis: quietMillis)
     return 0
 }
+
+@_cdecl("LLVMFuzzerCustomMutator")
+public func mutateConversation(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    CustomMutator.mutateConversation(data, size, maxSize, seed)
+}

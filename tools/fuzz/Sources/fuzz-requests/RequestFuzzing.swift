@@ -89,3 +89,8 @@ public func fuzzRequests(_ start: UnsafePointer<UInt8>?, _ count: Int) -> Int32 
     runBlocking { await target.run(input) }
     return 0
 }
+
+@_cdecl("LLVMFuzzerCustomMutator")
+public func mutateRequest(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: UInt32) -> Int {
+    CustomMutator.mutateFuzzInput(data, size, maxSize, seed)
+}
