@@ -10,13 +10,13 @@ public enum RawConnection {
     @discardableResult
     public static func exchange(_ bytes: [UInt8], socketPath: String, timeoutMillis: Int32) -> [UInt8] {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        precondition(fd >= 0, "socket() failed: errno \(errno)")
+        expect(fd >= 0, "socket() failed: errno \(errno)")
         defer { close(fd) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { path in
             let utf8 = Array(socketPath.utf8)
-            precondition(utf8.count < path.count, "socket path too long")
+            expect(utf8.count < path.count, "socket path too long")
             path.copyBytes(from: utf8)
             path[utf8.count] = 0
         }
@@ -25,7 +25,7 @@ public enum RawConnection {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        precondition(connected == 0, "connect() to the in-process server failed: errno \(errno)")
+        expect(connected == 0, "connect() to the in-process server failed: errno \(errno)")
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

@@ -1,5 +1,6 @@
 /// Mutations that understand the protobuf wire format: they set a field, at any depth, to a value
-/// at the edge of an integer width, or add such a field. libFuzzer's byte-level mutations rarely
+/// at the edge of an integer width or a step away from its value, add such a field, or move every
+/// Timestamp by the same amount. libFuzzer's byte-level mutations rarely
 /// write a well-formed ten-byte varint in the right place, and out-of-range integers, sequence
 /// numbers and Timestamps are what a hostile client sends first.
 public enum WireMutation {
@@ -12,11 +13,31 @@ public enum WireMutation {
         999_999_999, 1_000_000_000,
     ]
 
-    /// `message` with one field changed or added, or nil when it is not a well-formed message.
+    /// `message` with one to three fields changed or added, or nil when it is not a well-formed
+    /// message.
     public static func mutate(_ message: [UInt8], using random: inout some RandomNumberGenerator) -> [UInt8]? {
         guard var fields = WireField.parse(message[...]) else { return nil }
-        mutate(&fields, depth: 0, using: &random)
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+            if Int.random(in: 0..<4, using: &random) == 0 {
+                shiftNestedFirstFields(&fields, by: edgeValues.randomElement(using: &random)!)
+            } else {
+                mutate(&fields, depth: 0, using: &random)
+            }
+        }
         return WireField.serialize(fields)
+    }
+
+    /// Adds `offset` to field 1 of every nested message: moves every Timestamp of a request by
+    /// the same amount, so that a range stays a range (end after start, within limits) while
+    /// both ends reach values no valid request has.
+    private static func shiftNestedFirstFields(_ fields: inout [WireField], by offset: UInt64) {
+        for index in fields.indices {
+            guard case .bytes(let bytes) = fields[index].value, var nested = WireField.parse(bytes[...]),
+                let first = nested.firstIndex(where: { $0.number == 1 }), case .varint(let value) = nested[first].value
+            else { continue }
+            nested[first].value = .varint(value &+ offset)
+            fields[index].value = .bytes(WireField.serialize(nested))
+        }
     }
 
     private static func mutate(_ fields: inout [WireField], depth: Int, using random: inout some RandomNumberGenerator) {
@@ -31,8 +52,12 @@ public enum WireMutation {
         }
         let index = Int.random(in: 0..<fields.count, using: &random)
         switch fields[index].value {
-        case .varint:
-            fields[index].value = .varint(edgeValues.randomElement(using: &random)!)
+        case .varint(let value):
+            // An edge value, or a small step from the current one (a count one past a limit).
+            fields[index].value =
+                Bool.random(using: &random)
+                ? .varint(edgeValues.randomElement(using: &random)!)
+                : .varint(value &+ UInt64(bitPattern: Int64.random(in: -(1 << 17)...(1 << 17), using: &random)))
         case .fixed64:
             fields[index].value = .fixed64(edgeValues.randomElement(using: &random)!)
         case .fixed32:

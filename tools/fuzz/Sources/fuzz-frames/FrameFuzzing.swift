@@ -1,3 +1,4 @@
+import BatonFuzzing
 import BatonRPC
 import NIOCore
 import NIOEmbedded
@@ -66,14 +67,14 @@ public func fuzzFrames(_ start: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let stream = Array(input.dropFirst())
     let whole = decode(stream, chunkSize: max(1, stream.count))
     let chunked = decode(stream, chunkSize: chunkSize)
-    precondition(whole == chunked, "decoding in \(chunkSize)-byte chunks gave \(chunked), in one piece \(whole)")
+    expect(whole == chunked, "decoding in \(chunkSize)-byte chunks gave \(chunked), in one piece \(whole)")
     let consumed = encode(whole.inbound)
-    precondition(
+    expect(
         consumed.count <= stream.count && consumed[...] == stream[..<consumed.count],
         "the decoded frames encode to bytes that are not the input's prefix"
     )
     for case .frame(let frame) in whole.inbound {
-        precondition(frame.payload.readableBytes <= maxFrameSize, "a frame over the limit was decoded")
+        expect(frame.payload.readableBytes <= maxFrameSize, "a frame over the limit was decoded")
     }
     return 0
 }
