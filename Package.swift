@@ -6,6 +6,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BatonProtos", targets: ["BatonProtos"]),
+        // For tools/fuzz, its own package, which drives the real server in-process.
+        .library(name: "BatonRPC", targets: ["BatonRPC"]),
+        .library(name: "Baton", targets: ["Baton"]),
+        .library(name: "BatonStore", targets: ["BatonStore"]),
+        .library(name: "BatonServer", targets: ["BatonServer"]),
         .executable(name: "rpc-cli", targets: ["rpc-cli"]),
         .executable(name: "batond", targets: ["batond"]),
     ],

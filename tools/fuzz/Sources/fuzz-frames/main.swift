@@ -1,0 +1,4 @@
+import BatonFuzzing
+import Glibc
+
+exit(runLibFuzzer(fuzzFrames))
