@@ -39,6 +39,8 @@ for target in "${targets[@]}"; do
     corpus=$artifacts/corpus-$target
     mkdir -p "$corpus"
     cp corpus/"$target"/* "$corpus"/
+    # Inputs that once crashed batond: replayed first by every run, so a fix cannot regress.
+    for input in regressions/"$target"-*; do [[ -e "$input" ]] && cp "$input" "$corpus"/; done
     log=$artifacts/$target.log
     echo "fuzz.sh: $target for ${seconds}s (log: $log)"
     status=0
