@@ -228,26 +228,16 @@ struct Batond: AsyncParsableCommand {
             logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])
         }
 
-        let health = HealthService()
-        var services: [any RPCService] = [
-            health,
-            RepsService(handoff: handoff),
-            ChatsService(handoff: handoff),
-            EventsService(handoff: handoff),
-            CalendarsService(handoff: handoff),
-            MetricsService {
+        let services = BatonServices.all(
+            handoff: handoff,
+            health: HealthService(),
+            scrapeMetrics: {
                 var buffer: [UInt8] = []
                 registry.emit(into: &buffer)
                 return String(decoding: buffer, as: UTF8.self)
             },
-        ]
-        if enableTestService { services.append(TestService()) }
-        let served = Set(services.flatMap(\.methods).map(\.path))
-        let schemas = BatonSchema.services.filter { service in
-            service.methods.contains { served.contains($0.path) }
-        }
-        services.append(ReflectionService(services: schemas + [Self.reflectionSchema]))
-        for schema in schemas + [Self.reflectionSchema] { health.setStatus(.serving, for: schema.name) }
+            includingTestService: enableTestService
+        )
 
         let server = RPCServer(configuration: configuration, services: services, logger: logger)
         do {
@@ -278,9 +268,5 @@ struct Batond: AsyncParsableCommand {
                 metadata: ["error": "\(error)"]
             )
         }
-    }
-
-    private static var reflectionSchema: ProtoServiceSchema {
-        BatonSchema.services.first { $0.name == "baton.rpc.v1.Reflection" }!
     }
 }

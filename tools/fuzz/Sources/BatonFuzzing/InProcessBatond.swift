@@ -8,8 +8,8 @@ import Logging
 import Metrics
 import Prometheus
 
-/// batond in the fuzzing process, wired as `Sources/batond` wires it (every service, the test
-/// service included, reflection over what is served, Prometheus metrics), on a Unix socket in a
+/// batond in the fuzzing process, with the services `Sources/batond` serves (`BatonServices`, the
+/// test service included, Prometheus metrics), on a Unix socket in a
 /// temporary folder over a fresh SQLite store seeded with the demo data, so requests naming the
 /// demo's reps and chat reach past the lookups. A handler that traps ends the fuzzing process,
 /// which is what libFuzzer catches.
@@ -36,28 +36,17 @@ public final class InProcessBatond: Sendable {
         handoff = Handoff(store: store, retention: Retention(events: 30 * 86_400, idempotentResponses: 24 * 3_600))
         try await DemoData.seed(handoff)
 
-        let health = HealthService()
         let registry = Self.registry
-        var services: [any RPCService] = [
-            health,
-            RepsService(handoff: handoff),
-            ChatsService(handoff: handoff),
-            EventsService(handoff: handoff),
-            CalendarsService(handoff: handoff),
-            MetricsService {
+        let services = BatonServices.all(
+            handoff: handoff,
+            health: HealthService(),
+            scrapeMetrics: {
                 var buffer: [UInt8] = []
                 registry.emit(into: &buffer)
                 return String(decoding: buffer, as: UTF8.self)
             },
-            TestService(),
-        ]
-        let served = Set(services.flatMap(\.methods).map(\.path))
-        let reflection = BatonSchema.services.filter { $0.name == "baton.rpc.v1.Reflection" }
-        let schemas = BatonSchema.services.filter { service in
-            service.methods.contains { served.contains($0.path) }
-        }
-        services.append(ReflectionService(services: schemas + reflection))
-        for schema in schemas + reflection { health.setStatus(.serving, for: schema.name) }
+            includingTestService: true
+        )
         methods = services.flatMap(\.methods).map { ($0.path, $0.kind) }.sorted { $0.path < $1.path }
 
         var configuration = RPCServerConfiguration(socketPath: socketPath)
