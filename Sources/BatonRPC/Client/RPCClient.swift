@@ -27,6 +27,7 @@ public final class RPCClient: Sendable {
         let handler = ClientConnectionHandler(receiveWindow: receiveWindow, maxFrameSize: maxFrameSize)
         let channel: any Channel
         do {
+            let address = try UnixSocketAddress.make(socketPath)
             channel = try await ClientBootstrap(group: group)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -37,7 +38,7 @@ public final class RPCClient: Sendable {
                         ])
                     }
                 }
-                .connect(unixDomainSocketPath: socketPath).get()
+                .connect(to: address).get()
         } catch {
             throw RPCError(.unavailable, "cannot connect to \(socketPath): \(error)")
         }
