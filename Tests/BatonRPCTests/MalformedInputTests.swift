@@ -203,6 +203,11 @@ struct MalformedInput: Sendable, CustomTestStringConvertible {
             answer: .goAway(.invalidArgument, reason: "WINDOW_UPDATE")
         ),
         MalformedInput(
+            name: "SETTINGS announcing a max_frame_bytes below the minimum of 256",
+            bytes: Wire.preface + Wire.frame(stream: 0, type: Wire.settings, payload: [0x08, 0xff, 0x01]),
+            answer: .goAway(.invalidArgument, reason: "SETTINGS max_frame_bytes 255 is below the minimum of 256")
+        ),
+        MalformedInput(
             name: "random bytes (seed 1)",
             bytes: seededBytes(seed: 1, count: 4096),
             endsWithEOF: true,

@@ -8,7 +8,8 @@ import Glibc
 /// The real batond as an operator runs it, in its own process, on a socket and database in a
 /// fresh temporary folder that is removed when it is stopped.
 public final class BatondProcess: @unchecked Sendable {
-    /// The folder holding the socket (`run/batond.sock`), the database (`data/`) and `stderr.log`.
+    /// The folder holding the socket (`run/batond.sock` unless told otherwise), the database
+    /// (`data/`) and `stderr.log`.
     public let folder: String
     public let socketPath: String
     public let stderrLog: URL
@@ -18,17 +19,24 @@ public final class BatondProcess: @unchecked Sendable {
     private let umask: String?
 
     /// Starts batond with `arguments` (added to its socket and data folder) and returns once it
-    /// accepts connections. `umask` (octal digits, e.g. "000") is batond's umask, when given.
-    public static func start(_ arguments: [String] = [], umask: String? = nil) async throws -> BatondProcess {
+    /// accepts connections. `umask` (octal digits, e.g. "000") is batond's umask, when given;
+    /// `socketPath` makes the socket's path from the folder's.
+    public static func start(
+        _ arguments: [String] = [],
+        umask: String? = nil,
+        socketPath: (_ folder: String) -> String = defaultSocketPath
+    ) async throws -> BatondProcess {
         let folder = String(cString: mkdtemp(strdup("/tmp/batond-test-XXXXXX"))!)
-        let batond = try BatondProcess(folder: folder, arguments: arguments, umask: umask)
+        let batond = try BatondProcess(folder: folder, socketPath: socketPath(folder), arguments: arguments, umask: umask)
         try await batond.waitUntilServing()
         return batond
     }
 
-    private init(folder: String, arguments: [String], umask: String?) throws {
+    public static func defaultSocketPath(in folder: String) -> String { "\(folder)/run/batond.sock" }
+
+    private init(folder: String, socketPath: String, arguments: [String], umask: String?) throws {
         self.folder = folder
-        self.socketPath = "\(folder)/run/batond.sock"
+        self.socketPath = socketPath
         self.stderrLog = URL(fileURLWithPath: "\(folder)/stderr.log")
         _ = FileManager.default.createFile(atPath: stderrLog.path, contents: nil)
         // Each batond gets its own database: tests run in parallel, and must not share (or touch)

@@ -17,16 +17,20 @@ public final class RPCClient: Sendable {
         self.executor = EventLoopTaskExecutor(loop: channel.eventLoop)
     }
 
-    /// Connects to the server listening on `socketPath`.
+    /// Connects to the server listening on `socketPath`. `maxFrameSize` is the largest frame
+    /// payload the client accepts, at least 256 bytes (the protocol's minimum; a smaller value
+    /// counts as 256).
     public static func connect(
         socketPath: String,
         maxFrameSize: Int = 4 << 20,
         receiveWindow: Int = 64,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> RPCClient {
+        let maxFrameSize = max(FittedEnvelope.minimumFrameBytes, maxFrameSize)
         let handler = ClientConnectionHandler(receiveWindow: receiveWindow, maxFrameSize: maxFrameSize)
         let channel: any Channel
         do {
+            let address = try UnixSocketAddress.make(socketPath)
             channel = try await ClientBootstrap(group: group)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -37,7 +41,7 @@ public final class RPCClient: Sendable {
                         ])
                     }
                 }
-                .connect(unixDomainSocketPath: socketPath).get()
+                .connect(to: address).get()
         } catch {
             throw RPCError(.unavailable, "cannot connect to \(socketPath): \(error)")
         }

@@ -57,7 +57,7 @@ public final class RPCServer: Service, Sendable {
     public func start() async throws {
         if state.withLock({ if case .idle = $0 { return false } else { return true } }) { return }
         let path = configuration.socketPath
-        try UnixSocketPreparation.prepare(path: path, group: configuration.socketGroup)
+        let address = try UnixSocketPreparation.prepare(path: path, group: configuration.socketGroup)
         // A group the caller supplied is the caller's to shut down; one made here is ours.
         let ownedGroup: MultiThreadedEventLoopGroup? =
             configuration.eventLoopGroup == nil
@@ -78,7 +78,7 @@ public final class RPCServer: Service, Sendable {
         let listener: any Channel
         do {
             listener = try await UnixSocketPreparation.withSocketUmask(group: configuration.socketGroup) {
-                try await bootstrap.bind(unixDomainSocketPath: path).get()
+                try await bootstrap.bind(to: address).get()
             }
         } catch {
             try? await ownedGroup?.shutdownGracefully()

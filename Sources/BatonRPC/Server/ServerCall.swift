@@ -15,7 +15,7 @@ final class ServerCall: @unchecked Sendable {
     let endsOnShutdown: Bool
     /// Unary and server-streaming calls take exactly one request message.
     let takesOneRequest: Bool
-    /// The largest MESSAGE payload the client accepts (its SETTINGS).
+    /// The largest frame payload the client accepts (its SETTINGS): every frame of the call fits.
     let clientMaxFrameSize: Int
     let startedAt: ContinuousClock.Instant
     private var requestsReceived = 0
@@ -281,9 +281,7 @@ final class ServerCall: @unchecked Sendable {
         if initialMetadata.entries.isEmpty {
             payload = ByteBuffer()  // an empty ResponseHeaders encodes to nothing
         } else {
-            var headers = Baton_Rpc_V1_ResponseHeaders()
-            headers.metadata = initialMetadata.wire
-            payload = encodeEnvelope(headers)
+            payload = FittedEnvelope.responseHeaders(metadata: initialMetadata.wire, maxBytes: clientMaxFrameSize)
         }
         connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: payload))
     }
@@ -320,11 +318,12 @@ final class ServerCall: @unchecked Sendable {
         if error == nil && trailingMetadata.entries.isEmpty {
             payload = Self.okTrailers
         } else {
-            var trailers = Baton_Rpc_V1_Trailers()
-            trailers.status = (error ?? RPCError(.ok, "")).status
-            trailers.metadata =
-                (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata).wire
-            payload = encodeEnvelope(trailers)
+            payload = FittedEnvelope.trailers(
+                status: (error ?? RPCError(.ok, "")).status,
+                metadata: (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata }
+                    ?? trailingMetadata).wire,
+                maxBytes: clientMaxFrameSize
+            )
         }
         connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
         end(code: error?.code ?? .ok)

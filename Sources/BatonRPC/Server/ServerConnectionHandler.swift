@@ -36,7 +36,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var sendWindow = 64
     /// Calls whose handler waits for the write buffer to drain, retried in order when it does.
     private var callsAwaitingDrain: [ServerCall] = []
-    /// The largest MESSAGE payload the client accepts (its SETTINGS may say).
+    /// The largest frame payload the client accepts (its SETTINGS may say): no frame we send is
+    /// longer.
     private var clientMaxFrameSize = 4 << 20
     /// The client half-closed its side: no new calls; close once the open ones finish.
     private var inputClosed = false
@@ -174,7 +175,15 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             if settings.initialWindowMessages > 0 {
                 sendWindow = min(Int(clamping: settings.initialWindowMessages), configuration.maxWindowMessages)
             }
-            if settings.maxFrameBytes > 0 { clientMaxFrameSize = Int(clamping: settings.maxFrameBytes) }
+            if settings.maxFrameBytes > 0 {
+                // Below it, not even a status code with a short message would always fit.
+                guard settings.maxFrameBytes >= FittedEnvelope.minimumFrameBytes else {
+                    throw RPCProtocolError(
+                        "SETTINGS max_frame_bytes \(settings.maxFrameBytes) is below the minimum of \(FittedEnvelope.minimumFrameBytes)"
+                    )
+                }
+                clientMaxFrameSize = Int(clamping: settings.maxFrameBytes)
+            }
         case .goAway:
             break  // the client opens no more calls; those in flight finish as usual
         default:  // TRAILERS
@@ -292,9 +301,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     /// Answers a call that never started with trailers only.
     private func refuse(_ streamID: UInt32, _ error: RPCError) {
-        var trailers = Baton_Rpc_V1_Trailers()
-        trailers.status = error.status
-        write(RPCFrame(streamID: streamID, kind: .trailers, payload: encodeEnvelope(trailers)))
+        let payload = FittedEnvelope.trailers(status: error.status, metadata: [], maxBytes: clientMaxFrameSize)
+        write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
         metrics.callFinished(path: "unrouted", code: error.code, duration: .zero)
     }
 
@@ -374,7 +382,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         goAway.lastStreamID = lastStreamID
         goAway.code = .init(rawValue: code.rawValue)
         goAway.reason = reason
-        write(RPCFrame(streamID: 0, kind: .goAway, payload: encodeEnvelope(goAway)))
+        write(RPCFrame(streamID: 0, kind: .goAway, payload: FittedEnvelope.goAway(goAway, maxBytes: clientMaxFrameSize)))
     }
 
     private func close() {

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,21 +8,17 @@ import Glibc
 /// Makes a socket path safe to bind: its folder private, a stale socket removed only after a
 /// connect probe shows nobody serves it, a live one refused.
 enum UnixSocketPreparation {
-    /// Creates the socket's folder if missing (0700, or 0750 for a group) and clears a stale socket.
-    static func prepare(path: String, group: UInt32?) throws {
-        guard path.utf8.count < 108 else {
-            throw UnixSocketFailure(
-                .pathTooLong,
-                "socket path \(path) is longer than the 107 bytes a Unix socket address holds"
-            )
-        }
+    /// Creates the socket's folder if missing (0700, or 0750 for a group), clears a stale socket,
+    /// and returns the address to bind.
+    static func prepare(path: String, group: UInt32?) throws -> SocketAddress {
+        let address = try UnixSocketAddress.make(path)
         try createFolder(of: path, group: group)
         var info = stat()
-        guard lstat(path, &info) == 0 else { return }
+        guard lstat(path, &info) == 0 else { return address }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
             throw UnixSocketFailure(.cannotCreate, "\(path) exists and is not a socket; refusing to replace it")
         }
-        if probe(path) {
+        if probe(address) {
             throw UnixSocketFailure(.inUse, "another server is already listening on \(path)")
         }
         guard unlink(path) == 0 || errno == ENOENT else {
@@ -30,24 +27,15 @@ enum UnixSocketPreparation {
                 "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))"
             )
         }
+        return address
     }
 
-    /// True when a server accepts connections on `path`.
-    static func probe(_ path: String) -> Bool {
+    /// True when a server accepts connections on `address`.
+    static func probe(_ address: SocketAddress) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8.prefix(raw.count - 1))
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        return result == 0
+        return address.withSockAddr { connect(fd, $0, socklen_t($1)) } == 0
     }
 
     private static func createFolder(of path: String, group: UInt32?) throws {
