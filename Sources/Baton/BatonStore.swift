@@ -30,20 +30,47 @@ public struct RememberedResponse: Sendable {
     }
 }
 
+/// Where a page of the chat list starts: right after the chat with this update time and id, in
+/// the list's order (most recently updated first, ties by id).
+public struct ChatListPosition: Sendable, Equatable {
+    public var updatedAt: Google_Protobuf_Timestamp
+    public var id: String
+
+    public init(updatedAt: Google_Protobuf_Timestamp, id: String) {
+        self.updatedAt = updatedAt
+        self.id = id
+    }
+}
+
 /// Reads of the stored state. Reps, teams and chats come back as stored: output-only fields
 /// derived from other rows (active chat counts, members, transcripts) are filled by the domain.
 public protocol StoreReader: CalendarStoreReader {
     func rep(_ id: String) throws -> Baton_V1_Rep?
     /// Every rep, ordered by id.
     func reps() throws -> [Baton_V1_Rep]
+    /// The reps with these ids that exist, ordered by id, in one query.
+    func reps(ids: [String]) throws -> [Baton_V1_Rep]
+    /// Up to `limit` reps with an id above `id` ("" for the first), ordered by id.
+    func reps(after id: String, limit: Int) throws -> [Baton_V1_Rep]
     func team(_ id: String) throws -> Baton_V1_Team?
     /// Every team, ordered by id.
     func teams() throws -> [Baton_V1_Team]
+    /// Up to `limit` teams with an id above `id` ("" for the first), ordered by id.
+    func teams(after id: String, limit: Int) throws -> [Baton_V1_Team]
     func chat(_ id: String) throws -> Baton_V1_Chat?
-    /// Chats matching the filters (nil matches any), most recently updated first, ties by id.
-    func chats(ownerRepID: String?, teamID: String?, state: Baton_V1_ChatState?) throws -> [Baton_V1_Chat]
+    /// Up to `limit` chats matching the filters (nil matches any) after `position` (nil: from the
+    /// start), most recently updated first, ties by id.
+    func chats(
+        ownerRepID: String?,
+        teamID: String?,
+        state: Baton_V1_ChatState?,
+        after position: ChatListPosition?,
+        limit: Int
+    ) throws -> [Baton_V1_Chat]
     /// How many active chats `repID` owns.
     func activeChatCount(repID: String) throws -> Int
+    /// How many active chats each of `repIDs` owns, in one query; reps owning none are absent.
+    func activeChatCounts(repIDs: [String]) throws -> [String: Int]
     /// A chat's transcript entries with a sequence above `after`, in order, at most `limit`.
     func entries(chatID: String, after: UInt64, limit: Int?, everyoneOnly: Bool) throws -> [Baton_V1_TranscriptEntry]
     func transfer(_ id: String) throws -> Baton_V1_PendingTransfer?
@@ -53,8 +80,14 @@ public protocol StoreReader: CalendarStoreReader {
     func expiredTransfers(at instant: Date) throws -> [String]
     /// Events with a sequence above `after`, in order, at most `limit`.
     func events(after: UInt64, limit: Int) throws -> [Baton_V1_Event]
+    /// Events matching `filter` with a sequence above `after` and at most `through`, in order, at
+    /// most `limit`: answered from indexes (by chat, rep and team), never by decoding the events
+    /// the filter skips.
+    func events(after: UInt64, through: UInt64, matching filter: EventFilter, limit: Int) throws -> [Baton_V1_Event]
     /// The sequence of the last event, 0 when there is none.
     func lastEventSequence() throws -> UInt64
+    /// The sequence of the oldest event kept, nil when there is none.
+    func oldestEventSequence() throws -> UInt64?
     /// The remembered response for `key` of `method`, if any.
     func rememberedResponse(method: String, key: String) throws -> RememberedResponse?
     /// When the oldest remembered response was remembered, nil when there is none.

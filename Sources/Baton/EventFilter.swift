@@ -1,12 +1,17 @@
 import BatonProtos
 
 /// The filters of an Events/Watch request: different filters combine with AND, values of one
-/// filter with OR, an empty filter matches everything.
+/// filter with OR, an empty filter matches everything. The store answers them
+/// (`StoreReader.events(after:through:matching:limit:)`).
 public struct EventFilter: Sendable {
-    let chatIDs: Set<String>
-    let repIDs: Set<String>
-    let teamIDs: Set<String>
-    let kinds: Set<Int32>
+    /// Events of any of these chats.
+    public let chatIDs: Set<String>
+    /// Events naming any of these reps in `rep_ids`.
+    public let repIDs: Set<String>
+    /// Events naming any of these teams in `team_ids`.
+    public let teamIDs: Set<String>
+    /// Events of any of these kinds (raw values).
+    public let kinds: Set<Int32>
 
     /// The filter of `request`, or INVALID_ARGUMENT naming the bad field.
     public init(_ request: Baton_V1_WatchRequest) throws(BatonError) {
@@ -28,13 +33,5 @@ public struct EventFilter: Sendable {
         repIDs = Set(request.repIDs)
         teamIDs = Set(request.teamIDs)
         kinds = Set(request.kinds.map(\.rawValue))
-    }
-
-    /// Whether `event` passes every filter.
-    public func matches(_ event: Baton_V1_Event) -> Bool {
-        (chatIDs.isEmpty || chatIDs.contains(event.chatID))
-            && (repIDs.isEmpty || event.repIDs.contains(where: repIDs.contains))
-            && (teamIDs.isEmpty || event.teamIDs.contains(where: teamIDs.contains))
-            && (kinds.isEmpty || kinds.contains(event.kind.rawValue))
     }
 }

@@ -85,10 +85,10 @@ extension Handoff {
                 guard try reader.team(request.teamID) != nil else { throw BatonError.teamNotFound(request.teamID) }
                 repIDs += try reader.reps().filter { $0.teamIDs.contains(request.teamID) }.map(\.id)
             }
-            var reps: [Baton_V1_Rep] = []
-            for id in Set(repIDs).sorted() {
-                guard let rep = try reader.rep(id) else { throw BatonError.repNotFound(id) }
-                reps.append(rep)
+            let ids = Set(repIDs).sorted()
+            let reps = try reader.reps(ids: ids)
+            if reps.count < ids.count, let missing = ids.first(where: { id in !reps.contains { $0.id == id } }) {
+                throw BatonError.repNotFound(missing)
             }
             var response = Baton_V1_QueryAvailabilityResponse()
             response.repIDs = reps.map(\.id)

@@ -85,8 +85,8 @@ extension Handoff {
             }
             return owner
         }
-        let candidates = try transaction.reps().filter { $0.teamIDs.contains(request.teamID) }
-            .map { try hydrate($0, transaction) }.filter(Eligibility.canTakeTransfer)
+        let candidates = try hydrate(transaction.reps().filter { $0.teamIDs.contains(request.teamID) }, transaction)
+            .filter(Eligibility.canTakeTransfer)
         guard let owner = candidates.min(by: { ($0.activeChatCount, $0.id) < ($1.activeChatCount, $1.id) }) else {
             throw BatonError(
                 .failedPrecondition,
@@ -216,15 +216,28 @@ extension Handoff {
         validator.id(request.teamID, "team_id", required: false)
         validator.known(request.state, "state", knownRange: 0...2)
         try validator.check()
+        let size = Paging.size(request.page)
+        let position = try Paging.key(request.page, list: "chats", fields: 3) { key -> ChatListPosition? in
+            guard let seconds = Int64(key[0]), let nanos = Int32(key[1]) else { return nil }
+            var updatedAt = Google_Protobuf_Timestamp()
+            updatedAt.seconds = seconds
+            updatedAt.nanos = nanos
+            return ChatListPosition(updatedAt: updatedAt, id: String(key[2]))
+        }
         let chats = try await read { reader in
             try reader.chats(
                 ownerRepID: request.ownerRepID.isEmpty ? nil : request.ownerRepID,
                 teamID: request.teamID.isEmpty ? nil : request.teamID,
-                state: request.state == .unspecified ? nil : request.state
+                state: request.state == .unspecified ? nil : request.state,
+                after: position,
+                limit: size + 1
             )
         }
         var response = Baton_V1_ListChatsResponse()
-        let (page, next) = try Paging.page(chats, request.page)
+        let (page, next) = Paging.cut(chats, size: size, list: "chats") { chat in
+            let updatedAt = chat.updatedAt ?? Google_Protobuf_Timestamp()
+            return [String(updatedAt.seconds), String(updatedAt.nanos), chat.id]
+        }
         response.chats = page
         response.page = next
         return response

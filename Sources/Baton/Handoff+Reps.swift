@@ -80,16 +80,29 @@ extension Handoff {
         validator.known(request.presence, "presence", knownRange: 0...2)
         validator.known(request.status, "status", knownRange: 0...3)
         try validator.check()
+        let size = Paging.size(request.page)
+        let start = try Paging.key(request.page, list: "reps", fields: 1) { String($0[0]) } ?? ""
         let matching = try await read { reader in
-            try reader.reps().map { try hydrate($0, reader) }.filter { rep in
-                (request.teamID.isEmpty || rep.teamIDs.contains(request.teamID))
-                    && (request.presence == .unspecified || rep.presence == request.presence)
-                    && (request.status == .unspecified || rep.status == request.status)
-                    && (!request.canTakeTransferOnly || rep.canTakeTransfer)
+            // Team membership, presence and status are inside the stored rep and whether it can
+            // take a transfer is derived, so the store's pages are filtered here, read until one
+            // more rep than a page matches (or none is left).
+            var matching: [Baton_V1_Rep] = []
+            var after = start
+            while matching.count <= size {
+                let batch = try reader.reps(after: after, limit: size + 1)
+                matching += try hydrate(batch, reader).filter { rep in
+                    (request.teamID.isEmpty || rep.teamIDs.contains(request.teamID))
+                        && (request.presence == .unspecified || rep.presence == request.presence)
+                        && (request.status == .unspecified || rep.status == request.status)
+                        && (!request.canTakeTransferOnly || rep.canTakeTransfer)
+                }
+                guard batch.count > size, let last = batch.last else { break }
+                after = last.id
             }
+            return matching
         }
         var response = Baton_V1_ListRepsResponse()
-        let (page, next) = try Paging.page(matching, request.page)
+        let (page, next) = Paging.cut(matching, size: size, list: "reps") { [$0.id] }
         response.reps = page
         response.page = next
         return response
@@ -213,13 +226,24 @@ extension Handoff {
         var validator = Validator()
         validator.id(request.memberRepID, "member_rep_id", required: false)
         try validator.check()
+        let size = Paging.size(request.page)
+        let start = try Paging.key(request.page, list: "teams", fields: 1) { String($0[0]) } ?? ""
         let teams = try await read { reader in
-            try reader.teams().map { try hydrate($0, reader) }.filter {
-                request.memberRepID.isEmpty || $0.memberRepIDs.contains(request.memberRepID)
+            let reps = try reader.reps()
+            var matching: [Baton_V1_Team] = []
+            var after = start
+            while matching.count <= size {
+                let batch = try reader.teams(after: after, limit: size + 1)
+                matching += batch.map { hydrated($0, reps: reps) }.filter {
+                    request.memberRepID.isEmpty || $0.memberRepIDs.contains(request.memberRepID)
+                }
+                guard batch.count > size, let last = batch.last else { break }
+                after = last.id
             }
+            return matching
         }
         var response = Baton_V1_ListTeamsResponse()
-        let (page, next) = try Paging.page(teams, request.page)
+        let (page, next) = Paging.cut(teams, size: size, list: "teams") { [$0.id] }
         response.teams = page
         response.page = next
         return response
@@ -227,16 +251,31 @@ extension Handoff {
 
     /// `rep` with its derived fields filled: active chat count and whether it can take a transfer.
     func hydrate(_ rep: Baton_V1_Rep, _ reader: any StoreReader) throws -> Baton_V1_Rep {
+        hydrated(rep, activeChatCount: try reader.activeChatCount(repID: rep.id))
+    }
+
+    /// `reps` with their derived fields filled, their active chats counted in one query.
+    func hydrate(_ reps: [Baton_V1_Rep], _ reader: any StoreReader) throws -> [Baton_V1_Rep] {
+        let counts = try reader.activeChatCounts(repIDs: reps.map(\.id))
+        return reps.map { hydrated($0, activeChatCount: counts[$0.id] ?? 0) }
+    }
+
+    private func hydrated(_ rep: Baton_V1_Rep, activeChatCount: Int) -> Baton_V1_Rep {
         var rep = rep
-        rep.activeChatCount = UInt32(clamping: try reader.activeChatCount(repID: rep.id))
+        rep.activeChatCount = UInt32(clamping: activeChatCount)
         rep.canTakeTransfer = Eligibility.canTakeTransfer(rep)
         return rep
     }
 
     /// `team` with its members filled.
     func hydrate(_ team: Baton_V1_Team, _ reader: any StoreReader) throws -> Baton_V1_Team {
+        hydrated(team, reps: try reader.reps())
+    }
+
+    /// `team` with its members among `reps` (every rep) filled.
+    private func hydrated(_ team: Baton_V1_Team, reps: [Baton_V1_Rep]) -> Baton_V1_Team {
         var team = team
-        team.memberRepIDs = try reader.reps().filter { $0.teamIDs.contains(team.id) }.map(\.id)
+        team.memberRepIDs = reps.filter { $0.teamIDs.contains(team.id) }.map(\.id)
         return team
     }
 }

@@ -17,14 +17,14 @@ extension Handoff {
             let teams = Dictionary(uniqueKeysWithValues: try reader.teams().map { ($0.id, $0) })
             let ownerTeams = try reader.rep(chat.ownerRepID)?.teamIDs ?? []
             var targets: [Baton_V1_TransferTarget] = []
-            for rep in try reader.reps() {
+            for rep in try hydrate(reader.reps(), reader) {
                 let candidate =
                     chat.teamID.isEmpty || rep.id == chat.ownerRepID
                     || Eligibility.isPermitted(rep, for: chat, teams: teams)
                     || rep.teamIDs.contains(where: ownerTeams.contains)
                 guard candidate else { continue }
                 var target = Baton_V1_TransferTarget()
-                target.rep = try hydrate(rep, reader)
+                target.rep = rep
                 let reason = Eligibility.reason(target.rep!, for: chat, teams: teams)
                 target.eligible = reason == nil
                 target.reason = reason ?? .unspecified

@@ -4,7 +4,8 @@ import BatonRPC
 
 /// `baton.v1.Events`: streams the event log from a sequence number, then live.
 ///
-/// A watcher subscribes to commit wake-ups before it reads anything, then always reads the
+/// The store answers the filters (by chat, rep, team and kind indexes), so a filtered watcher
+/// reads only the events it sends. A watcher subscribes to commit wake-ups before it reads anything, then always reads the
 /// store after the last sequence it sent: history and live events come from the same ordered
 /// log, so there is no gap and no duplicate, and a slow watcher holds at most one pending
 /// wake-up and one page in memory (the runtime's flow control bounds the socket side). Events
@@ -48,15 +49,15 @@ public struct EventsService: RPCService {
         let stopAt = request.stopWhenCaughtUp ? last : nil
         var cursor = request.onlyNew ? last : request.afterSequence
         // The log has no gaps but the prefix the sweep pruned: from 0 the first page starts at
-        // the oldest event kept, but after a resume point (or once sending) a page that skips
-        // numbers means events this watcher never got were deleted.
+        // the oldest event kept, but after a resume point (or once reading) an oldest kept event
+        // beyond the next one means events this watcher never examined were deleted.
         var expectsNext = request.afterSequence > 0
         var iterator = wakeUps.makeAsyncIterator()
         while true {
-            let page = try await mapped { () async throws(BatonError) in
-                try await handoff.events(after: cursor, limit: pageSize)
+            let page = try await mapped { [cursor] () async throws(BatonError) in
+                try await handoff.events(after: cursor, through: stopAt, matching: filter, limit: pageSize)
             }
-            if expectsNext, let oldest = page.first?.sequence, oldest > cursor + 1 {
+            if expectsNext, let oldest = page.oldestKept, oldest > cursor + 1 {
                 throw outOfRange(
                     .eventsExpired,
                     "events after \(cursor) have expired; the oldest still available is \(oldest)",
@@ -65,16 +66,13 @@ public struct EventsService: RPCService {
                 )
             }
             expectsNext = true
-            for event in page {
-                if let stopAt, event.sequence > stopAt { return }
-                cursor = event.sequence
-                if filter.matches(event) { try await writer.send(event) }
-            }
+            for event in page.events { try await writer.send(event) }
+            cursor = page.examinedThrough
             // Everything up to the cursor was sent or filtered out: a filtered watcher resumes
             // from here, not from its last event, which may be long before (and pruned since).
             writer.setTrailingMetadata([Baton_V1_WatchRequest.resumeAfterMetadataKey: String(cursor)])
             if let stopAt, cursor >= stopAt { return }
-            if page.count == pageSize { continue }
+            if !page.isCaughtUp { continue }
             guard await iterator.next() != nil else { return }
         }
     }

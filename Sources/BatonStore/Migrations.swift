@@ -71,6 +71,7 @@ enum Migrations {
         registerCalendars(&migrator)
         registerRetention(&migrator)
         registerUnusedEventIndexesDropped(&migrator)
+        registerWatchFilters(&migrator)
         return migrator
     }
 }

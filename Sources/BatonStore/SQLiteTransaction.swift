@@ -122,6 +122,23 @@ struct SQLiteTransaction: StoreTransaction {
 
     func reps() throws -> [Baton_V1_Rep] { try all("SELECT data FROM reps ORDER BY id", []) }
 
+    func reps(ids: [String]) throws -> [Baton_V1_Rep] {
+        let missing = Array(Set(ids.filter { cache.reps[$0] == nil }))
+        if !missing.isEmpty {
+            let found: [Baton_V1_Rep] = try all(
+                "SELECT data FROM reps WHERE id IN (SELECT value FROM json_each(?))",
+                [try jsonArray(missing)]
+            )
+            for id in missing { cache.reps[id] = .some(nil) }
+            for rep in found { cache.reps[rep.id] = .some(rep) }
+        }
+        return Set(ids).sorted().compactMap { cache.reps[$0] ?? nil }
+    }
+
+    func reps(after id: String, limit: Int) throws -> [Baton_V1_Rep] {
+        try all("SELECT data FROM reps WHERE id > ? ORDER BY id LIMIT ?", [id, limit])
+    }
+
     func team(_ id: String) throws -> Baton_V1_Team? { try one("SELECT data FROM teams WHERE id = ?", [id]) }
 
     func teams() throws -> [Baton_V1_Team] {
@@ -131,12 +148,22 @@ struct SQLiteTransaction: StoreTransaction {
         return teams
     }
 
+    func teams(after id: String, limit: Int) throws -> [Baton_V1_Team] {
+        try all("SELECT data FROM teams WHERE id > ? ORDER BY id LIMIT ?", [id, limit])
+    }
+
     func chat(_ id: String) throws -> Baton_V1_Chat? {
         if let pending = cache.pendingChats[id] { return pending }
         return try one("SELECT data FROM chats WHERE id = ?", [id])
     }
 
-    func chats(ownerRepID: String?, teamID: String?, state: Baton_V1_ChatState?) throws -> [Baton_V1_Chat] {
+    func chats(
+        ownerRepID: String?,
+        teamID: String?,
+        state: Baton_V1_ChatState?,
+        after position: ChatListPosition?,
+        limit: Int
+    ) throws -> [Baton_V1_Chat] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let ownerRepID {
@@ -151,9 +178,16 @@ struct SQLiteTransaction: StoreTransaction {
             conditions.append("state = ?")
             arguments += [state.rawValue]
         }
+        if let position {
+            // The list's order, updated_at descending then id ascending, as one keyset condition.
+            let updatedAt = micros(position.updatedAt.date)
+            conditions.append("(updated_at < ? OR (updated_at = ? AND id > ?))")
+            arguments += [updatedAt, updatedAt, position.id]
+        }
         try flush()
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try all("SELECT data FROM chats \(filter) ORDER BY updated_at DESC, id", arguments)
+        arguments += [limit]
+        return try all("SELECT data FROM chats \(filter) ORDER BY updated_at DESC, id LIMIT ?", arguments)
     }
 
     func activeChatCount(repID: String) throws -> Int {
@@ -162,6 +196,21 @@ struct SQLiteTransaction: StoreTransaction {
             db.cachedStatement(sql: "SELECT COUNT(*) FROM chats WHERE owner_rep_id = ? AND state = ?"),
             arguments: [repID, Baton_V1_ChatState.active.rawValue]
         ) ?? 0
+    }
+
+    func activeChatCounts(repIDs: [String]) throws -> [String: Int] {
+        guard !repIDs.isEmpty else { return [:] }
+        try flush()
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT owner_rep_id, COUNT(*) FROM chats
+                    WHERE owner_rep_id IN (SELECT value FROM json_each(?)) AND state = ? GROUP BY owner_rep_id
+                    """
+            ),
+            arguments: [try jsonArray(repIDs), Baton_V1_ChatState.active.rawValue]
+        )
+        return Dictionary(rows.map { (row: Row) -> (String, Int) in (row[0], row[1]) }, uniquingKeysWith: +)
     }
 
     // Sequences are SQLite's signed integers: after anything above Int64.max there is nothing,
@@ -203,6 +252,55 @@ struct SQLiteTransaction: StoreTransaction {
             "SELECT data FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?",
             [Int64(clamping: after), limit]
         )
+    }
+
+    func events(after: UInt64, through: UInt64, matching filter: EventFilter, limit: Int) throws -> [Baton_V1_Event] {
+        try flush()
+        // Lists bind as one JSON array each: one cached statement per combination of filters,
+        // whatever the number of values. Rep and team filters read event_reps / event_teams by
+        // their primary key over the sequence range, the chat filter the events_chat index; the
+        // kind filter only checks the rows the others (or the range) selected.
+        var conditions = ["sequence > :after", "sequence <= :through"]
+        var arguments: [String: (any DatabaseValueConvertible)?] = [
+            "after": Int64(clamping: after), "through": Int64(clamping: through), "limit": limit,
+        ]
+        if !filter.chatIDs.isEmpty {
+            conditions.append("chat_id IN (SELECT value FROM json_each(:chats))")
+            arguments["chats"] = try jsonArray(Array(filter.chatIDs))
+        }
+        if !filter.repIDs.isEmpty {
+            conditions.append(
+                """
+                sequence IN (SELECT sequence FROM event_reps WHERE rep_id IN (SELECT value FROM json_each(:reps))
+                    AND sequence > :after AND sequence <= :through)
+                """
+            )
+            arguments["reps"] = try jsonArray(Array(filter.repIDs))
+        }
+        if !filter.teamIDs.isEmpty {
+            conditions.append(
+                """
+                sequence IN (SELECT sequence FROM event_teams WHERE team_id IN (SELECT value FROM json_each(:teams))
+                    AND sequence > :after AND sequence <= :through)
+                """
+            )
+            arguments["teams"] = try jsonArray(Array(filter.teamIDs))
+        }
+        if !filter.kinds.isEmpty {
+            conditions.append("kind IN (SELECT value FROM json_each(:kinds))")
+            arguments["kinds"] = try jsonArray(Array(filter.kinds))
+        }
+        return try all(
+            "SELECT data FROM events WHERE \(conditions.joined(separator: " AND ")) ORDER BY sequence LIMIT :limit",
+            StatementArguments(arguments)
+        )
+    }
+
+    func oldestEventSequence() throws -> UInt64? {
+        try flush()
+        return try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(sequence) FROM events")).map {
+            UInt64(clamping: $0)
+        }
     }
 
     func lastEventSequence() throws -> UInt64 {
@@ -372,6 +470,11 @@ struct SQLiteTransaction: StoreTransaction {
     /// Runs a write statement, compiled once per connection.
     private func run(_ sql: String, arguments: StatementArguments) throws {
         try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    /// `values` as a JSON array, bound as one argument and read back with `json_each`.
+    private func jsonArray(_ values: [some Encodable]) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
     }
 
     private func blob(_ message: some ProtoMessage) throws -> Data { Data(try message.serializedBytes()) }
