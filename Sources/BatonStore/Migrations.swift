@@ -71,7 +71,6 @@ enum Migrations {
         registerCalendars(&migrator)
         registerRetention(&migrator)
         registerUnusedEventIndexesDropped(&migrator)
-        registerWatchFilters(&migrator)
         return migrator
     }
 }

@@ -258,8 +258,9 @@ struct SQLiteTransaction: StoreTransaction {
         try flush()
         // Lists bind as one JSON array each: one cached statement per combination of filters,
         // whatever the number of values. Rep and team filters read event_reps / event_teams by
-        // their primary key over the sequence range, the chat filter the events_chat index; the
-        // kind filter only checks the rows the others (or the range) selected.
+        // their primary key over the sequence range. Chat and kind filters check the rows the
+        // others (or the range, which the caller bounds) selected: an index by chat would cost
+        // every commit an insert, and a watch of one chat reads the log once to catch up.
         var conditions = ["sequence > :after", "sequence <= :through"]
         var arguments: [String: (any DatabaseValueConvertible)?] = [
             "after": Int64(clamping: after), "through": Int64(clamping: through), "limit": limit,

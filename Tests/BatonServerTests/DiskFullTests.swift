@@ -63,9 +63,9 @@ import Glibc
 
     @Test func aFullDiskAnswersResourceExhaustedLogsOnceAndLosesNothingAcknowledged() async throws {
         // What the filler frees is what the disk had left after 20 posts; the first commits
-        // after it also let the background checkpoint grow the database file. On 2 MB, with the
-        // events_chat index's page in every commit, that left no room for the WAL (380 KB freed,
-        // 180 KB taken by the checkpoint, the rest by the WAL).
+        // after it also let the background checkpoint grow the database file, so the disk must
+        // leave the WAL room beyond that (on 2 MB it once had 380 KB freed, 180 KB taken by the
+        // checkpoint, and too little left for the WAL).
         try await Tmpfs.with(options: "size=3m") { disk in
             try await BatondProcess.with(["--demo", "--database", "\(disk)/baton.sqlite"]) { batond in
                 let client = try await RPCClient.connect(socketPath: batond.socketPath)
