@@ -278,6 +278,7 @@ public struct Baton_V1_GetChatRequest: ProtoMessage {
     /// The chat to return. Required.
     public var chatID: String = ""
     /// Transcript cursor: only entries with a sequence number greater than this. 0: from the start.
+    /// At most 9223372036854775807 (int64's maximum); above it, INVALID_ARGUMENT.
     public var afterSequence: UInt64 = 0
     /// The most transcript entries to return. 0: all of them.
     public var maxEntries: UInt32 = 0

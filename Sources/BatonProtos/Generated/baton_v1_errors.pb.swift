@@ -285,8 +285,9 @@ public enum Baton_V1_ErrorReason: ProtoEnum {
     /// OUT_OF_RANGE: Events/Watch was asked to resume after a sequence number greater than the
     /// last event (e.g. the store was reset). Metadata: "last_sequence", the last event's number.
     case sequenceNotReached
-    /// RESOURCE_EXHAUSTED: an Events/Watch stream fell too far behind and was ended; resume from
-    /// the last sequence number received.
+    /// RESOURCE_EXHAUSTED: an Events/Watch stream fell too far behind a server that buffers events
+    /// per watcher and was ended (batond pauses such a watcher instead); resume from the last
+    /// sequence number received.
     case watcherTooSlow
     /// A value this build does not know; kept as is so it survives a round trip.
     case unrecognized(Int32)

@@ -392,6 +392,7 @@ struct  Baton__V1__GetChatRequest
   char *chat_id;
   /*
    * Transcript cursor: only entries with a sequence number greater than this. 0: from the start.
+   * At most 9223372036854775807 (int64's maximum); above it, INVALID_ARGUMENT.
    */
   uint64_t after_sequence;
   /*

@@ -155,8 +155,9 @@ typedef enum _Baton__V1__ErrorReason {
    */
   BATON__V1__ERROR_REASON__ERROR_REASON_SEQUENCE_NOT_REACHED = 25,
   /*
-   * RESOURCE_EXHAUSTED: an Events/Watch stream fell too far behind and was ended; resume from
-   * the last sequence number received.
+   * RESOURCE_EXHAUSTED: an Events/Watch stream fell too far behind a server that buffers events
+   * per watcher and was ended (batond pauses such a watcher instead); resume from the last
+   * sequence number received.
    */
   BATON__V1__ERROR_REASON__ERROR_REASON_WATCHER_TOO_SLOW = 26
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(BATON__V1__ERROR_REASON)
