@@ -125,7 +125,11 @@ struct Batond: AsyncParsableCommand {
     func validate() throws {
         // The limits a connection announces travel as u32 fields of SETTINGS.
         let wireLimit = Int(UInt32.max)
-        try Self.check(maxFrameSize, "--max-frame-size", within: 1...wireLimit)
+        try Self.check(
+            maxFrameSize,
+            "--max-frame-size",
+            within: RPCServerConfiguration.minimumMaxFrameSize...wireLimit
+        )
         try Self.check(maxCallsPerConnection, "--max-calls-per-connection", within: 1...wireLimit)
         try Self.check(maxConnections, "--max-connections", within: 1...Int.max)
         // Reads resume once half has drained: half of 1 byte would be none.

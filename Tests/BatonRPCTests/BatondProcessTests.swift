@@ -106,6 +106,7 @@ struct BatondProcessTests {
             ["--max-window-messages", "4294967296"],
             ["--max-window-bytes", "0"],
             ["--max-frame-size", "4294967296"],
+            ["--max-frame-size", "255"],
             ["--max-calls-per-connection", "0"],
             ["--max-connections", "0"],
         ]

@@ -3,8 +3,11 @@
 public struct RPCServerConfiguration: Sendable {
     /// The Unix socket path to listen on.
     public var socketPath: String
-    /// The largest frame payload accepted; a larger length ends the connection (GOAWAY).
+    /// The largest frame payload accepted; a larger length ends the connection (GOAWAY). At least
+    /// `minimumMaxFrameSize`, as for a client (PROTOCOL.md 4.1).
     public var maxFrameSize: Int = 4 << 20
+    /// The smallest `max_frame_bytes` either side may announce.
+    public static let minimumMaxFrameSize = FittedEnvelope.minimumFrameBytes
     /// Calls in flight per connection; more are refused with RESOURCE_EXHAUSTED.
     public var maxConcurrentCallsPerConnection: Int = 100
     /// Open connections; more are refused with a GOAWAY saying RESOURCE_EXHAUSTED.
