@@ -38,8 +38,11 @@ batond="$(swift build -c release --show-bin-path)/batond"
 work="$(mktemp -d /tmp/rpc-load.XXXXXX)"
 batond_pid="" floor_pid=""
 cleanup() {
-    [ -n "$batond_pid" ] && kill "$batond_pid" 2>/dev/null && wait "$batond_pid" 2>/dev/null
-    [ -n "$floor_pid" ] && kill "$floor_pid" 2>/dev/null && wait "$floor_pid" 2>/dev/null
+    local pid
+    for pid in $batond_pid $floor_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -139,7 +142,13 @@ if [ "$profile" = 1 ]; then
     perf record -q -g -e cpu-clock -p "$batond_pid" -o "$work/perf.data" -- sleep 5 2>/dev/null
     wait "$client_pid"
     echo
-    echo "cpu-clock profile of batond, 1 x $in_flight, 5 s (self time, top symbols):"
-    perf report -i "$work/perf.data" --stdio --no-children --sort symbol -g none --percent-limit 0.7 2>/dev/null |
-        grep -v '^#' | grep -v '^$' | swift demangle --simplified | cut -c1-150 | head -40
+    top_symbols() {
+        perf report -i "$work/perf.data" --stdio "$1" --sort symbol -g none --percent-limit 0.7 2>/dev/null |
+            grep -v -e '^#' -e '^$' | swift demangle --simplified | cut -c1-150 | sed -n "1,$2{s/ *$//;p}"
+    }
+    echo "cpu-clock profile of batond, 1 x $in_flight, 5 s; self time, top symbols:"
+    top_symbols --no-children 30
+    echo
+    echo "the same profile, time including callees:"
+    top_symbols --children 45
 fi
