@@ -39,7 +39,7 @@ extension Handoff {
             let oldest = try reader.oldestEventSequence()
             let last = try reader.lastEventSequence()
             let end = min(bound ?? last, last)
-            let start = max(cursor, (oldest ?? 1) - 1)
+            let start = max(cursor, oldest.map { $0 - min($0, 1) } ?? 0)
             guard start < end else {
                 return EventPage(events: [], examinedThrough: max(cursor, end), oldestKept: oldest, isCaughtUp: true)
             }

@@ -4,8 +4,9 @@ import BatonRPC
 
 /// `baton.v1.Events`: streams the event log from a sequence number, then live.
 ///
-/// The store answers the filters (by chat, rep, team and kind indexes), so a filtered watcher
-/// reads only the events it sends. A watcher subscribes to commit wake-ups before it reads anything, then always reads the
+/// The store answers the filters (reps and teams through their indexed rows, chats and kinds
+/// within a bounded range of sequence numbers), so the server does not decode every event for a
+/// filtered watcher. A watcher subscribes to commit wake-ups before it reads anything, then always reads the
 /// store after the last sequence it sent: history and live events come from the same ordered
 /// log, so there is no gap and no duplicate, and a slow watcher holds at most one pending
 /// wake-up and one page in memory (the runtime's flow control bounds the socket side). Events
