@@ -36,7 +36,6 @@ public final class RPCClient: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: maxFrameSize)),
-                            MessageToByteHandler(RPCFrameEncoder()),
                             handler,
                         ])
                     }
