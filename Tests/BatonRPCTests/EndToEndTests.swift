@@ -384,7 +384,7 @@ struct EndToEndTests {
             raw.send(Wire.preface + Wire.call(stream: 1, method: Paths.unary, request: request))
             raw.shutdownWrite()
             let frames = try await raw.framesUntilClosed()
-            #expect(frames.filter { $0.stream == 1 }.map(\.type) == [Wire.headers, Wire.message, Wire.trailers])
+            #expect(frames.filter { $0.stream == 1 }.map(\.type) == [Wire.message, Wire.trailers])  // no metadata: no HEADERS
             #expect(frames.last?.status?.code == .ok)
             #expect(try frames.first { $0.type == Wire.message }?.decoded(as: EchoResponse.self).text == "half")
         }
