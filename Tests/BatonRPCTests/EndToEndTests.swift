@@ -139,6 +139,21 @@ struct EndToEndTests {
         }
     }
 
+    /// PROTOCOL.md 6.2: without response metadata the server sends no HEADERS.
+    @Test("a streaming call whose handler set no response metadata has empty, not missing, initial metadata once a message came")
+    func emptyInitialMetadataWithoutHeaders() async throws {
+        try await withServer { _, socketPath in
+            let client = try await RPCClient.connect(socketPath: socketPath)
+            let call = try await client.makeCall(path: Paths.bidi)
+            var responses = call.responses.makeAsyncIterator()
+            try await call.send(try encoded(echo("one")))
+            _ = try #require(try await responses.next())
+            #expect(try await call.initialMetadata == RPCMetadata())
+            call.closeSend()
+            _ = try await call.trailingMetadata()
+        }
+    }
+
     @Test("a failing handler's status carries its message, trailing metadata and typed details")
     func errorWithDetailsAndMetadata() async throws {
         let probe = CallProbe()
@@ -384,7 +399,7 @@ struct EndToEndTests {
             raw.send(Wire.preface + Wire.call(stream: 1, method: Paths.unary, request: request))
             raw.shutdownWrite()
             let frames = try await raw.framesUntilClosed()
-            #expect(frames.filter { $0.stream == 1 }.map(\.type) == [Wire.headers, Wire.message, Wire.trailers])
+            #expect(frames.filter { $0.stream == 1 }.map(\.type) == [Wire.message, Wire.trailers])  // no metadata: no HEADERS
             #expect(frames.last?.status?.code == .ok)
             #expect(try frames.first { $0.type == Wire.message }?.decoded(as: EchoResponse.self).text == "half")
         }

@@ -44,6 +44,9 @@ final class ClientCall: @unchecked Sendable {
 
     func receive(_ message: ByteBuffer) {
         guard outcome == nil else { return }
+        // A server sends no HEADERS when it has no response metadata (PROTOCOL.md 6.2): a
+        // message before any HEADERS means there is none.
+        if initialMetadata == nil { initialMetadata = RPCMetadata() }
         if unaryWaiter != nil {
             if unaryResponse == nil { unaryResponse = message }
         } else if let waiter = responseWaiter {

@@ -7,7 +7,6 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     // Confined to the channel's event loop like every ChannelHandler; calls reach it only
     // through `loop.execute`, hence `@unchecked Sendable`.
     typealias InboundIn = RPCInbound
-    typealias OutboundOut = RPCOutbound
 
     private var context: ChannelHandlerContext?
     private var writer: FrameWriter?
@@ -36,12 +35,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(.preface), promise: nil)
+        writer?.writePreface()
         var settings = Baton_Rpc_V1_Settings()
         settings.initialWindowMessages = UInt32(clamping: receiveWindow)
         settings.maxFrameBytes = UInt32(clamping: maxFrameSize)
         settings.agent = "baton-swift-client/1"
-        context.writeAndFlush(wrapOutboundOut(.frame(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))), promise: nil)
+        write(RPCFrame(streamID: 0, kind: .settings, payload: encodeEnvelope(settings)))
         context.fireChannelActive()
     }
 

@@ -36,7 +36,6 @@ public final class RPCClient: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: maxFrameSize)),
-                            MessageToByteHandler(RPCFrameEncoder()),
                             handler,
                         ])
                     }
@@ -226,7 +225,8 @@ public struct RPCClientCall: Sendable {
     /// The response messages as they arrive; throws the call's error at the end.
     public var responses: RPCRawResponseStream { RPCRawResponseStream(call: call) }
 
-    /// The response metadata, once the server sent its headers.
+    /// The response metadata, once the server sent its headers or its first response message
+    /// (empty when it sent messages without headers).
     public var initialMetadata: RPCMetadata? {
         get async throws { try await call.loop.submit { self.call.initialMetadata }.get() }
     }

@@ -61,6 +61,16 @@ public struct RPCFrame: Sendable, Hashable {
 
     /// The header's size on the wire.
     public static let headerSize = 10
+
+    /// Appends the frame (header, then payload) to `buffer`.
+    func write(into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: Self.headerSize + payload.readableBytes)
+        buffer.writeInteger(UInt32(payload.readableBytes))
+        buffer.writeInteger(streamID)
+        buffer.writeInteger(kind.rawValue)
+        buffer.writeInteger(flags)
+        buffer.writeImmutableBuffer(payload)
+    }
 }
 
 /// The 10 bytes each side sends first: the magic `BATONRPC` and the protocol version (u16).

@@ -17,13 +17,7 @@ public struct RPCFrameEncoder: MessageToByteEncoder {
         case .preface:
             RPCPreface.write(into: &out)
         case .frame(let frame):
-            out.reserveCapacity(minimumWritableBytes: RPCFrame.headerSize + frame.payload.readableBytes)
-            out.writeInteger(UInt32(frame.payload.readableBytes))
-            out.writeInteger(frame.streamID)
-            out.writeInteger(frame.kind.rawValue)
-            out.writeInteger(frame.flags)
-            var payload = frame.payload
-            out.writeBuffer(&payload)
+            frame.write(into: &out)
         }
     }
 }

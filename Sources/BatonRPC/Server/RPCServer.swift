@@ -194,7 +194,6 @@ public final class RPCServer: Service, Sendable {
                 // Withholds reads while the connection's write buffer is over its limit.
                 BackPressureHandler(),
                 ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: configuration.maxFrameSize)),
-                MessageToByteHandler(RPCFrameEncoder()),
                 handler,
             ])
         }

@@ -274,15 +274,14 @@ final class ServerCall: @unchecked Sendable {
         return unacknowledgedBytes < maxWindowBytes
     }
 
+    /// HEADERS goes out once, before the first response, and only when it carries response
+    /// metadata: a client takes its absence as none (PROTOCOL.md 6.2), and the common call saves
+    /// a frame.
     private func sendHeadersIfNeeded() {
         guard !sentHeaders else { return }
         sentHeaders = true
-        let payload: ByteBuffer
-        if initialMetadata.entries.isEmpty {
-            payload = ByteBuffer()  // an empty ResponseHeaders encodes to nothing
-        } else {
-            payload = FittedEnvelope.responseHeaders(metadata: initialMetadata.wire, maxBytes: clientMaxFrameSize)
-        }
+        guard !initialMetadata.entries.isEmpty else { return }
+        let payload = FittedEnvelope.responseHeaders(metadata: initialMetadata.wire, maxBytes: clientMaxFrameSize)
         connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: payload))
     }
 
@@ -312,7 +311,7 @@ final class ServerCall: @unchecked Sendable {
     func finish(_ error: RPCError?) {
         loop.preconditionInEventLoop()
         guard !isFinished else { return }
-        if !initialMetadata.entries.isEmpty { sendHeadersIfNeeded() }
+        sendHeadersIfNeeded()
         isFinished = true
         let payload: ByteBuffer
         if error == nil && trailingMetadata.entries.isEmpty {

@@ -9,7 +9,6 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     // Confined to the channel's event loop like every ChannelHandler; `@unchecked Sendable`
     // because calls hold a weak reference from their tasks and only touch it on the loop.
     typealias InboundIn = RPCInbound
-    typealias OutboundOut = RPCOutbound
 
     private enum State {
         case awaitingPreface
@@ -72,7 +71,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.write(wrapOutboundOut(.preface), promise: nil)
+        writer?.writePreface()
         var settings = Baton_Rpc_V1_Settings()
         settings.maxFrameBytes = UInt32(clamping: configuration.maxFrameSize)
         settings.maxConcurrentCalls = UInt32(clamping: configuration.maxConcurrentCallsPerConnection)
@@ -388,7 +387,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private func close() {
         guard let context, state != .closed else { return }
         state = .closed
-        context.flush()
+        writer?.flush()
         context.close(promise: nil)
     }
 

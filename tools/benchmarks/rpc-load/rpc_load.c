@@ -11,7 +11,8 @@
 //       of key=value figures for the last D seconds: calls/s, p50/p99 latency, the server's
 //       CPU per call (utime + stime of PID from /proc/PID/stat) and this process's CPU per call.
 //       --wire baton: 64-byte TestService/Unary echoes (HEADERS, MESSAGE, CLOSE_SEND; answered
-//       by HEADERS, MESSAGE, TRAILERS). --wire floor: the same payload written raw and echoed.
+//       by MESSAGE, TRAILERS, after a HEADERS only when the server sends response metadata).
+//       --wire floor: the same payload written raw and echoed.
 //
 // One thread drives every connection, so the client's own CPU stays small next to the server's.
 // With one connection it blocks in read() instead of poll(), as a sequential client would.
