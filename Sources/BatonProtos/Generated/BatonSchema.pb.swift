@@ -422,7 +422,7 @@ public enum BatonSchema {
         "baton.rpc.v1.CallHeaders.method": "The method's full name, \"/<package>.<Service>/<Method>\", e.g. \"/baton.v1.Chats/TransferChat\".\nCalls are routed by this name only; an unknown name fails with UNIMPLEMENTED.",
         "baton.rpc.v1.CallHeaders.metadata": "Call metadata, e.g. {\"request-id\": \"9f1c...\"} (recorded on the events the call causes).",
         "baton.rpc.v1.CallHeaders.timeout_micros": "Relative deadline in microseconds, counted from when the server reads these headers. When it\npasses, the handler is cancelled and the call ends with DEADLINE_EXCEEDED. 0: no deadline.",
-        "baton.rpc.v1.ResponseHeaders": "Sent by the server before the first response message (or with the trailers, if there are no\nmessages): response metadata.",
+        "baton.rpc.v1.ResponseHeaders": "Sent by the server before the first response message (or before the trailers, if there are no\nmessages) when the reply carries response metadata; a reply without any sends no HEADERS, and\nthe client takes the metadata as empty (PROTOCOL.md 6.2).",
         "baton.rpc.v1.ResponseHeaders.metadata": "Response metadata.",
         "baton.rpc.v1.ErrorDetail": "One typed error detail: a serialized protobuf message and its type name.",
         "baton.rpc.v1.ErrorDetail.type": "The detail message's full name, without a leading dot, e.g. \"baton.v1.ErrorInfo\" or\n\"baton.v1.TransferUnavailable\". Clients skip types they do not know.",

@@ -74,8 +74,9 @@ public struct Baton_Rpc_V1_CallHeaders: ProtoMessage {
     }
 }
 
-/// Sent by the server before the first response message (or with the trailers, if there are no
-/// messages): response metadata.
+/// Sent by the server before the first response message (or before the trailers, if there are no
+/// messages) when the reply carries response metadata; a reply without any sends no HEADERS, and
+/// the client takes the metadata as empty (PROTOCOL.md 6.2).
 public struct Baton_Rpc_V1_ResponseHeaders: ProtoMessage {
     /// Response metadata.
     public var metadata: [Baton_Rpc_V1_MetadataEntry] = []

@@ -175,8 +175,9 @@ struct  Baton__Rpc__V1__CallHeaders
 
 
 /*
- * Sent by the server before the first response message (or with the trailers, if there are no
- * messages): response metadata.
+ * Sent by the server before the first response message (or before the trailers, if there are no
+ * messages) when the reply carries response metadata; a reply without any sends no HEADERS, and
+ * the client takes the metadata as empty (PROTOCOL.md 6.2).
  */
 struct  Baton__Rpc__V1__ResponseHeaders
 {
