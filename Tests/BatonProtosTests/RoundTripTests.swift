@@ -353,6 +353,25 @@ import Testing
         #expect(try repeateds.serializedBytes() == repeatedBytes)
     }
 
+    // MARK: Bytes from any collection
+
+    @Test func bytesNotStoredContiguouslyDecodeAsTheSameValueOrError() throws {
+        var message = Repeateds()
+        message.stringValues = ["a", "ü", ""]
+        message.int32Values = [1, -2]
+        let wire = try message.serializedBytes()
+        #expect(try Repeateds(serializedBytes: wire.lazy.map { $0 }) == message)
+
+        let truncated = wire.dropLast()
+        var contiguousError: ProtoCodecError?
+        var lazyError: ProtoCodecError?
+        do { _ = try Repeateds(serializedBytes: Array(truncated)) } catch { contiguousError = error }
+        do { _ = try Repeateds(serializedBytes: truncated.lazy.map { $0 }) } catch { lazyError = error }
+        #expect(contiguousError != nil)
+        #expect(lazyError?.code == contiguousError?.code)
+        #expect(lazyError?.messageName == contiguousError?.messageName)
+    }
+
     // MARK: Helpers
 
     private static func chain(depth: Int) -> Nested {

@@ -1,8 +1,9 @@
 internal import CBatonProtobufC
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A bump allocator that owns every C struct of one encode or decode, freed all at once.
@@ -63,16 +64,10 @@ struct ArenaAllocator {
 
     private static let alignment = 8
     private static let chunkHeader = 16
-    /// Most messages fit one chunk of this size. Such chunks are recycled through a small pool:
-    /// taking a fresh one from malloc each time costs more than the whole encode of a small
-    /// message, because glibc consolidates its free lists on requests this large.
+    /// Most messages fit one chunk of this size. Such chunks are recycled through the thread's
+    /// `ChunkCache`: taking a fresh one from malloc each time costs more than the whole encode of
+    /// a small message, because glibc consolidates its free lists on requests this large.
     private static let standardChunkSize = 32 << 10
-    private static let pool: Mutex<[UInt]> = {
-        var chunks: [UInt] = []
-        chunks.reserveCapacity(poolLimit)
-        return Mutex(chunks)
-    }()
-    private static let poolLimit = 16
 
     /// Returns `byteCount` bytes aligned for any C scalar, or nil once the budget is spent.
     @inline(__always)
@@ -135,20 +130,19 @@ struct ArenaAllocator {
     }
 
     private static func takeChunk(size: Int) -> UnsafeMutableRawPointer? {
-        if size == standardChunkSize, let pooled = pool.withLock({ $0.popLast() }) {
-            return UnsafeMutableRawPointer(bitPattern: pooled)
+        if size == standardChunkSize, let cached = ChunkCache.forCurrentThread.pointee.take() {
+            return cached
         }
         return malloc(size)
     }
 
+    /// Frees `chunk`, or keeps it for this thread's next arena: an arena usually ends on the
+    /// thread it began on, and one that does not only moves a chunk to another thread's cache.
     static func releaseChunk(_ chunk: UnsafeMutableRawPointer) {
-        if chunk.load(fromByteOffset: 8, as: Int.self) == standardChunkSize {
-            let kept = pool.withLock { pool in
-                guard pool.count < poolLimit else { return false }
-                pool.append(UInt(bitPattern: chunk))
-                return true
-            }
-            if kept { return }
+        if chunk.load(fromByteOffset: 8, as: Int.self) == standardChunkSize,
+            ChunkCache.forCurrentThread.pointee.keep(chunk)
+        {
+            return
         }
         free(chunk)
     }

@@ -60,13 +60,22 @@ extension ProtoMessage {
         serializedBytes bytes: some Collection<UInt8>,
         options: ProtoDecodingOptions = ProtoDecodingOptions()
     ) throws(ProtoCodecError) {
-        func decode(_ raw: UnsafeRawBufferPointer) -> Result<Self, ProtoCodecError> {
-            Result { () throws(ProtoCodecError) in try Self(serializedBytes: raw, options: options) }
+        // Decodes into `self` and keeps the error in a concrete type: a `Result<Self, …>` or a
+        // `Self?` here would look up generic metadata at run time on every decode, which cost
+        // more than a small message's whole unpack.
+        self.init()
+        var failure: ProtoCodecError?
+        func decode(_ raw: UnsafeRawBufferPointer) {
+            do throws(ProtoCodecError) {
+                self = try Self(serializedBytes: raw, options: options)
+            } catch {
+                failure = error
+            }
         }
-        let result =
-            bytes.withContiguousStorageIfAvailable { decode(UnsafeRawBufferPointer($0)) }
-            ?? Array(bytes).withUnsafeBytes(decode)
-        self = try result.get()
+        if bytes.withContiguousStorageIfAvailable({ decode(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(bytes).withUnsafeBytes(decode)
+        }
+        if let failure { throw failure }
     }
 
     /// Encodes the protobuf wire format with protobuf-c. Fails only for strings holding U+0000,
