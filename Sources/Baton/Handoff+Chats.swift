@@ -218,7 +218,10 @@ extension Handoff {
         try validator.check()
         let size = Paging.size(request.page)
         let position = try Paging.key(request.page, list: "chats", fields: 3) { key -> ChatListPosition? in
-            guard let seconds = Int64(key[0]), let nanos = Int32(key[1]) else { return nil }
+            // A token is the client's to write: only an instant the codec would take from it is one.
+            guard let seconds = Int64(key[0]), Google_Protobuf_Timestamp.validSeconds.contains(seconds),
+                let nanos = Int32(key[1]), Google_Protobuf_Timestamp.validNanos.contains(nanos)
+            else { return nil }
             var updatedAt = Google_Protobuf_Timestamp()
             updatedAt.seconds = seconds
             updatedAt.nanos = nanos

@@ -67,7 +67,11 @@ public struct EventsService: RPCService {
                 )
             }
             expectsNext = true
-            for event in page.events { try await writer.send(event) }
+            for event in page.events {
+                try await writer.send(event)
+                // A call ended mid-page (a drain, its deadline) resumes after what it received.
+                writer.setTrailingMetadata([Baton_V1_WatchRequest.resumeAfterMetadataKey: String(event.sequence)])
+            }
             cursor = page.examinedThrough
             // Everything up to the cursor was sent or filtered out: a filtered watcher resumes
             // from here, not from its last event, which may be long before (and pruned since).

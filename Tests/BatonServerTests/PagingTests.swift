@@ -76,6 +76,12 @@ import Testing
         Data("reps ana".utf8).base64EncodedString(),  // another list's
         Data("chats x 0 chat-1".utf8).base64EncodedString(),
         Data("chats 1 0".utf8).base64EncodedString(),
+        // Instants no Timestamp may hold: once converted to microseconds, they trapped.
+        Data("chats 9223372036854775807 0 chat-1".utf8).base64EncodedString(),
+        Data("chats -9223372036854775808 0 chat-1".utf8).base64EncodedString(),
+        Data("chats 253402300800 0 chat-1".utf8).base64EncodedString(),
+        Data("chats 0 1000000000 chat-1".utf8).base64EncodedString(),
+        Data("chats 0 -1 chat-1".utf8).base64EncodedString(),
     ])
     func aPageTokenThisServerDidNotGiveIsRefusedNamingIt(token: String) async throws {
         try await TestBaton.with { baton in

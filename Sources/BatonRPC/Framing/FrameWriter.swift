@@ -10,15 +10,19 @@ final class FrameWriter {
     /// Past this many buffered bytes the buffer is handed to the channel at once (still flushed
     /// at the end of the turn), so that the channel's writability, which bounds the write buffer,
     /// counts a long burst of responses within one turn.
-    static let handOverBytes = 16 * 1024
+    static let defaultHandOverBytes = 16 * 1024
     private static let initialCapacity = 4 * 1024
 
     private let context: ChannelHandlerContext
+    private let handOverBytes: Int
     private var pending: ByteBuffer
     private var flushScheduled = false
 
-    init(context: ChannelHandlerContext) {
+    /// `handOverBytes` below the default keeps what waits here small next to a small write-buffer
+    /// limit, which only counts what the channel holds.
+    init(context: ChannelHandlerContext, handOverBytes: Int = FrameWriter.defaultHandOverBytes) {
         self.context = context
+        self.handOverBytes = max(1, handOverBytes)
         self.pending = context.channel.allocator.buffer(capacity: Self.initialCapacity)
     }
 
@@ -29,7 +33,7 @@ final class FrameWriter {
 
     func write(_ frame: RPCFrame) {
         frame.write(into: &pending)
-        if pending.readableBytes >= Self.handOverBytes { handOver() }
+        if pending.readableBytes >= handOverBytes { handOver() }
         scheduleFlush()
     }
 

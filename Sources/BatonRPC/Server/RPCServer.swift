@@ -44,6 +44,7 @@ public final class RPCServer: Service, Sendable {
         configuration.maxWindowBytes = max(1, configuration.maxWindowBytes)
         // Reads resume once half has drained; NIO's water mark needs 1 <= low <= high.
         configuration.maxWriteBufferBytes = max(2, configuration.maxWriteBufferBytes)
+        configuration.maxFrameSize = max(RPCServerConfiguration.minimumMaxFrameSize, configuration.maxFrameSize)
         self.configuration = configuration
         self.router = RPCRouter(services: services)
         self.health = services.lazy.compactMap { $0 as? HealthService }.first

@@ -67,7 +67,10 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.writer = FrameWriter(context: context)
+        self.writer = FrameWriter(
+            context: context,
+            handOverBytes: min(FrameWriter.defaultHandOverBytes, configuration.maxWriteBufferBytes / 2)
+        )
     }
 
     func channelActive(context: ChannelHandlerContext) {
