@@ -47,6 +47,22 @@ struct BoundedMemoryTests {
         }
     }
 
+    /// The bystander asks for health 20 times, each answered SERVING, while batond's resident
+    /// memory, sampled after each answer, stays within `bound` of `baseline`.
+    func expectBystanderServed(
+        by batond: BatondProcess,
+        _ bystander: RPCClient,
+        growingAtMost bound: Int,
+        from baseline: Int
+    ) async throws {
+        var peak = baseline
+        for _ in 0..<20 {
+            #expect(try await bystander.healthStatus() == .serving)
+            peak = max(peak, try batond.residentMemoryBytes())
+        }
+        #expect(peak - baseline <= bound, "batond grew \(peak - baseline) bytes, more than \(bound)")
+    }
+
     @Test("unary calls with 64 KiB answers pipelined by a client that never reads: batond stops reading it")
     func pipelinedCallsWithoutReading() async throws {
         try await withBatond { batond, bystander in
@@ -96,15 +112,7 @@ struct BoundedMemoryTests {
             let flood = try RawConnection.connect(to: batond.socketPath)
             try flood.openHugeWindowStream()
 
-            var peak = baseline
-            for _ in 0..<20 {
-                #expect(try await bystander.healthStatus() == .serving)
-                peak = max(peak, try batond.residentMemoryBytes())
-            }
-            #expect(
-                peak - baseline <= Self.boundForOneStream,
-                "batond grew \(peak - baseline) bytes, more than \(Self.boundForOneStream)"
-            )
+            try await expectBystanderServed(by: batond, bystander, growingAtMost: Self.boundForOneStream, from: baseline)
         }
     }
 
@@ -126,15 +134,7 @@ struct BoundedMemoryTests {
                 inFlight = try await bystander.callsInFlight()
             }
             #expect(inFlight == 1, "the closed connection's call is still in flight")
-            var peak = try batond.residentMemoryBytes()
-            for _ in 0..<20 {
-                #expect(try await bystander.healthStatus() == .serving)
-                peak = max(peak, try batond.residentMemoryBytes())
-            }
-            #expect(
-                peak - baseline <= Self.boundForOneStream,
-                "batond grew \(peak - baseline) bytes, more than \(Self.boundForOneStream)"
-            )
+            try await expectBystanderServed(by: batond, bystander, growingAtMost: Self.boundForOneStream, from: baseline)
         }
     }
 
