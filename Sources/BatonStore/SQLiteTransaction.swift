@@ -334,7 +334,11 @@ struct SQLiteTransaction: StoreTransaction {
 
     func save(_ rep: Baton_V1_Rep) throws {
         try run(
-            "INSERT OR REPLACE INTO reps (id, logged_in, lease_expires_at, data) VALUES (?, ?, ?, ?)",
+            """
+            INSERT INTO reps (id, logged_in, lease_expires_at, data) VALUES (?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET
+                logged_in = excluded.logged_in, lease_expires_at = excluded.lease_expires_at, data = excluded.data
+            """,
             arguments: [
                 rep.id, rep.presence == .loggedIn ? 1 : 0, rep.leaseExpiresAt.map { micros($0.date) },
                 try blob(rep),
@@ -356,13 +360,17 @@ struct SQLiteTransaction: StoreTransaction {
         if cache.pendingChats.updateValue(stored, forKey: chat.id) == nil { cache.pendingOrder.append(chat.id) }
     }
 
-    /// Writes a chat row (its transcript already cleared).
+    /// Writes a chat row (its transcript already cleared). An existing row is updated in place:
+    /// a REPLACE would delete it and insert it again under a new rowid, rewriting every index of
+    /// the table and one more page of it on each transfer.
     private func write(_ stored: Baton_V1_Chat) throws {
         let chat = stored
         try run(
             """
-            INSERT OR REPLACE INTO chats (id, owner_rep_id, team_id, state, updated_at, data)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO chats (id, owner_rep_id, team_id, state, updated_at, data) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET
+                owner_rep_id = excluded.owner_rep_id, team_id = excluded.team_id, state = excluded.state,
+                updated_at = excluded.updated_at, data = excluded.data
             """,
             arguments: [
                 chat.id, chat.ownerRepID, chat.teamID, chat.state.rawValue, chat.updatedAt.map { micros($0.date) } ?? 0,
@@ -383,7 +391,12 @@ struct SQLiteTransaction: StoreTransaction {
 
     func save(_ transfer: Baton_V1_PendingTransfer) throws {
         try run(
-            "INSERT OR REPLACE INTO transfers (id, chat_id, state, expires_at, data) VALUES (?, ?, ?, ?, ?)",
+            """
+            INSERT INTO transfers (id, chat_id, state, expires_at, data) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET
+                chat_id = excluded.chat_id, state = excluded.state, expires_at = excluded.expires_at,
+                data = excluded.data
+            """,
             arguments: [
                 transfer.id, transfer.chatID, transfer.state.rawValue, transfer.expiresAt.map { micros($0.date) } ?? 0,
                 try blob(transfer),
