@@ -51,8 +51,12 @@ public final class SQLiteStore: BatonStore {
             try Migrations.migrator.migrate(pool)
             // Checkpoints run on their own connection, off the commit path (see `Checkpointer`); the
             // writer only checkpoints itself if the WAL grows far past that.
+            // Each write of a group commit runs in a savepoint, whose journal (the original of
+            // every page the write changes) SQLite otherwise spills to a temporary file past 64 KiB:
+            // a file created, written and deleted per batch. In memory it is a few page copies.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
             checkpointer = try Checkpointer(path: path, durability: durability)
         } catch {
