@@ -100,7 +100,8 @@ public final class SQLiteStore: BatonStore {
     /// then runs all of them in one SQLite transaction, each in its own savepoint, and commits
     /// once. A body that throws rolls back only its savepoint and gets its error; the others
     /// commit. Every caller resumes only after the commit (or with the error that ended the
-    /// transaction). A write that arrives alone runs in a transaction of its own, as before.
+    /// transaction). A write that arrives alone runs in a transaction of its own, on the caller's
+    /// thread.
     ///
     /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
@@ -148,21 +149,42 @@ public final class SQLiteStore: BatonStore {
                 state.draining = true
                 return true
             }
-            if startDraining { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
+            // A write that finds the writer idle runs its transaction on this thread: handing it to
+            // the writer's queue and resuming the caller from there cost two thread wake-ups, more
+            // than a small transaction itself. Writes that queue up meanwhile go to the writer's
+            // queue, so a caller blocks its thread for one transaction at most.
+            if startDraining { pool.writeWithoutTransaction { db in drainFirstBatch(db) } }
         }
+    }
+
+    /// Runs the first queued batch, then leaves the writes queued since to the writer's queue.
+    private func drainFirstBatch(_ db: Database) {
+        let batch = nextBatch()
+        if batch.isEmpty { return }
+        run(batch, db)
+        let idle = queue.withLock { state -> Bool in
+            if state.jobs.isEmpty { state.draining = false }
+            return !state.draining
+        }
+        if !idle { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
     }
 
     /// Runs queued writes, a batch per transaction, until the queue is empty.
     private func drain(_ db: Database) {
         while true {
-            let batch = queue.withLock { state -> [WriteJob] in
-                let batch = Array(state.jobs.prefix(Self.maxBatch))
-                state.jobs.removeFirst(batch.count)
-                if batch.isEmpty { state.draining = false }
-                return batch
-            }
+            let batch = nextBatch()
             if batch.isEmpty { return }
             run(batch, db)
+        }
+    }
+
+    /// The next writes to commit together; empty when none wait, the writer then idle.
+    private func nextBatch() -> [WriteJob] {
+        queue.withLock { state -> [WriteJob] in
+            let batch = Array(state.jobs.prefix(Self.maxBatch))
+            state.jobs.removeFirst(batch.count)
+            if batch.isEmpty { state.draining = false }
+            return batch
         }
     }
 

@@ -182,10 +182,11 @@ func rawPool(_ path: String, durability: SQLiteStore.Durability) throws -> Datab
 
 let rawPayload = Data(repeating: 0x5a, count: 200)
 
-/// One INSERT in its own transaction, awaited the way SQLiteStore awaits a write.
-func rawCommit(_ pool: DatabasePool, _ index: Int) async throws -> UInt64 {
+/// One INSERT in its own transaction, run the way SQLiteStore runs a write that finds the writer
+/// idle: on the caller's thread.
+func rawCommit(_ pool: DatabasePool, _ index: Int) throws -> UInt64 {
     let start = clock.now
-    try await pool.write { db in
+    try pool.write { db in
         try db.cachedStatement(sql: "INSERT INTO rows (chat_id, data) VALUES (?, ?)")
             .execute(arguments: ["chat-\(index % 200)", rawPayload])
     }
@@ -273,7 +274,7 @@ do {
 
         // Warm-up: compile statements, fault pages in.
         for _ in 0..<warmUp {
-            _ = try await rawCommit(pool, rawIndex)
+            _ = try rawCommit(pool, rawIndex)
             rawIndex += 1
             _ = try await transfer(handoff, &chats[transferIndex % chatCount], key: "\(name)-warm-\(transferIndex)")
             transferIndex += 1
@@ -289,7 +290,7 @@ do {
             var start = clock.now
             var cpu = processCPUMicros()
             for _ in 0..<count {
-                raw.latencies.append(try await rawCommit(pool, rawIndex))
+                raw.latencies.append(try rawCommit(pool, rawIndex))
                 rawIndex += 1
             }
             raw.elapsed += clock.now - start
@@ -330,7 +331,7 @@ do {
             for task in 0..<taskCount {
                 let base = rawIndex + task * perTask
                 group.addTask {
-                    for offset in 0..<perTask { _ = try await rawCommit(pool, base + offset) }
+                    for offset in 0..<perTask { _ = try rawCommit(pool, base + offset) }
                 }
             }
             try await group.waitForAll()
