@@ -71,6 +71,7 @@ enum Migrations {
         registerCalendars(&migrator)
         registerRetention(&migrator)
         registerUnusedEventIndexesDropped(&migrator)
+        registerIdempotencyInInsertionOrder(&migrator)
         return migrator
     }
 }

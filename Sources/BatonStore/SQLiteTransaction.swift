@@ -25,6 +25,8 @@ struct SQLiteTransaction: StoreTransaction {
         var teams: [Baton_V1_Team]? = nil
         /// The last event sequence, once known.
         var lastEventSequence: UInt64? = nil
+        /// The team and state columns of chat rows as this transaction read or wrote them.
+        var storedChatColumns: [String: ChatColumns] = [:]
         /// Chats saved but not written yet, by id, in the order first saved.
         var pendingChats: [String: Baton_V1_Chat] = [:]
         var pendingOrder: [String] = []
@@ -32,6 +34,17 @@ struct SQLiteTransaction: StoreTransaction {
         /// statement.
         var pendingRows: [PendingRows] = PendingTable.allCases.map { PendingRows(table: $0) }
         var hasPendingRows = false
+    }
+
+    /// A chat row's indexed columns besides its owner.
+    struct ChatColumns: Equatable {
+        var teamID: String
+        var state: Baton_V1_ChatState
+
+        init(_ chat: Baton_V1_Chat) {
+            teamID = chat.teamID
+            state = chat.state
+        }
     }
 
     /// The append-only tables whose inserts wait for `flush()`.
@@ -154,7 +167,9 @@ struct SQLiteTransaction: StoreTransaction {
 
     func chat(_ id: String) throws -> Baton_V1_Chat? {
         if let pending = cache.pendingChats[id] { return pending }
-        return try one("SELECT data FROM chats WHERE id = ?", [id])
+        let chat: Baton_V1_Chat? = try one("SELECT data FROM chats WHERE id = ?", [id])
+        if let chat { cache.storedChatColumns[id] = ChatColumns(chat) }
+        return chat
     }
 
     func chats(
@@ -362,9 +377,20 @@ struct SQLiteTransaction: StoreTransaction {
 
     /// Writes a chat row (its transcript already cleared). An existing row is updated in place:
     /// a REPLACE would delete it and insert it again under a new rowid, rewriting every index of
-    /// the table and one more page of it on each transfer.
+    /// the table and one more page of it on each transfer. A row whose team and state this
+    /// transaction knows unchanged (a transfer) leaves the index by team alone: SQLite rewrites
+    /// the index entries of every column an UPDATE sets, changed or not.
     private func write(_ stored: Baton_V1_Chat) throws {
         let chat = stored
+        let columns = ChatColumns(chat)
+        defer { cache.storedChatColumns[chat.id] = columns }
+        if cache.storedChatColumns[chat.id] == columns {
+            try run(
+                "UPDATE chats SET owner_rep_id = ?, updated_at = ?, data = ? WHERE id = ?",
+                arguments: [chat.ownerRepID, chat.updatedAt.map { micros($0.date) } ?? 0, try blob(stored), chat.id]
+            )
+            return
+        }
         try run(
             """
             INSERT INTO chats (id, owner_rep_id, team_id, state, updated_at, data) VALUES (?, ?, ?, ?, ?, ?)
@@ -431,8 +457,8 @@ struct SQLiteTransaction: StoreTransaction {
     func forgetResponses(rememberedBefore instant: Date, limit: Int) throws -> Int {
         try run(
             """
-            DELETE FROM idempotency WHERE (method, key) IN
-                (SELECT method, key FROM idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)
+            DELETE FROM idempotency WHERE rowid IN
+                (SELECT rowid FROM idempotency WHERE created_at < ? ORDER BY created_at LIMIT ?)
             """,
             arguments: [micros(instant), limit]
         )
