@@ -215,10 +215,10 @@ public final class SQLiteStore: BatonStore {
         for job in batch {
             do {
                 if !open {
-                    try db.beginTransaction(.immediate)
+                    try control("BEGIN IMMEDIATE TRANSACTION", db)
                     open = true
                 }
-                if savepoints { try db.execute(sql: "SAVEPOINT baton_write") }
+                if savepoints { try control("SAVEPOINT baton_write", db) }
             } catch {
                 abandon(error, alsoFailing: 1)
                 job.fail(error)
@@ -230,7 +230,7 @@ public final class SQLiteStore: BatonStore {
                 pending.append(outcome)
                 pendingChanges += db.totalChangesCount - changesBefore
                 if savepoints {
-                    do { try db.execute(sql: "RELEASE SAVEPOINT baton_write") } catch { abandon(error, alsoFailing: 0) }
+                    do { try control("RELEASE SAVEPOINT baton_write", db) } catch { abandon(error, alsoFailing: 0) }
                 }
                 continue
             }
@@ -240,8 +240,8 @@ public final class SQLiteStore: BatonStore {
             } else if savepoints {
                 observe(error, failing: 1)
                 do {
-                    try db.execute(sql: "ROLLBACK TO SAVEPOINT baton_write")
-                    try db.execute(sql: "RELEASE SAVEPOINT baton_write")
+                    try control("ROLLBACK TO SAVEPOINT baton_write", db)
+                    try control("RELEASE SAVEPOINT baton_write", db)
                 } catch {
                     abandon(error, alsoFailing: 0)
                 }
@@ -252,7 +252,7 @@ public final class SQLiteStore: BatonStore {
         }
         guard open else { return }
         do {
-            try db.commit()
+            try control("COMMIT TRANSACTION", db)
         } catch {
             abandon(error, alsoFailing: 0)
             return
@@ -263,6 +263,12 @@ public final class SQLiteStore: BatonStore {
         }
         for outcome in pending { outcome.finish(nil) }
         if commits % Self.checkpointEvery == 0 { checkpointer.schedule() }
+    }
+
+    /// Runs a transaction or savepoint statement, compiled once per connection: `Database`'s own
+    /// `beginTransaction()` and `commit()` compile theirs on every call, several times per batch.
+    private func control(_ sql: String, _ db: Database) throws {
+        try db.cachedStatement(sql: sql).execute()
     }
 
     /// Reports a failure of `calls` calls to the operator, once per episode. A body's
