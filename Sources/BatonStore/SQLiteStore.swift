@@ -20,6 +20,8 @@ public final class SQLiteStore: BatonStore {
     /// Writes waiting for the writer, and whether it is draining them.
     private let queue = Mutex<(jobs: [WriteJob], draining: Bool)>(([], false))
     private let committedTransactions = Atomic<Int>(0)
+    /// Calls of `write` that have not returned yet.
+    private let writesInProgress = Atomic<Int>(0)
     private let checkpointer: Checkpointer
     /// Commits between two background checkpoints. A checkpoint copies the last version of each
     /// page written since the previous one: the pages every commit rewrites (the file header,
@@ -108,16 +110,20 @@ public final class SQLiteStore: BatonStore {
     ///
     /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let alone = writesInProgress.add(1, ordering: .relaxed).oldValue == 0
+        defer { writesInProgress.subtract(1, ordering: .relaxed) }
         do {
-            return try await enqueue(body)
+            return try await enqueue(body, alone: alone)
         } catch let error as DatabaseError {
             throw StoreFailure(sqlite: error)
         }
     }
 
-    /// Queues `body` for the writer and waits until its transaction ended.
+    /// Queues `body` for the writer and waits until its transaction ended. `alone`: no other
+    /// write was in progress when this one began.
     private func enqueue<T: Sendable>(
-        _ body: @escaping @Sendable (any StoreTransaction) throws -> T
+        _ body: @escaping @Sendable (any StoreTransaction) throws -> T,
+        alone: Bool
     ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = WriteJob(
@@ -152,11 +158,18 @@ public final class SQLiteStore: BatonStore {
                 state.draining = true
                 return true
             }
-            // A write that finds the writer idle runs its transaction on this thread: handing it to
-            // the writer's queue and resuming the caller from there cost two thread wake-ups, more
-            // than a small transaction itself. Writes that queue up meanwhile go to the writer's
-            // queue, so a caller blocks its thread for one transaction at most.
-            if startDraining { pool.writeWithoutTransaction { db in drainFirstBatch(db) } }
+            // A write alone runs its transaction on this thread: handing it to the writer's queue
+            // and resuming the caller from there cost two thread wake-ups, more than a small
+            // transaction itself. Writes that queue up meanwhile go to the writer's queue, so a
+            // caller blocks its thread for one transaction at most. While other writes are in
+            // progress the writer's queue takes this one too: by the time it runs, the callers
+            // just resumed have queued their next writes behind it, and they commit together.
+            guard startDraining else { return }
+            if alone {
+                pool.writeWithoutTransaction { db in drainFirstBatch(db) }
+            } else {
+                pool.asyncWriteWithoutTransaction { [self] db in drain(db) }
+            }
         }
     }
 
