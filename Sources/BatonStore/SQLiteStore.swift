@@ -22,6 +22,10 @@ public final class SQLiteStore: BatonStore {
     private let committedTransactions = Atomic<Int>(0)
     /// Calls of `write` that have not returned yet.
     private let writesInProgress = Atomic<Int>(0)
+    /// Whether a write alone may run on its caller's thread: only when commits do not sync. A
+    /// caller's thread may be an event loop, which must not wait for a disk sync (milliseconds
+    /// on some disks) while its other connections wait.
+    private let writesAloneRunOnCallerThread: Bool
     private let checkpointer: Checkpointer
     /// Commits between two background checkpoints. A checkpoint copies the last version of each
     /// page written since the previous one: the pages every commit rewrites (the file header,
@@ -69,6 +73,7 @@ public final class SQLiteStore: BatonStore {
             throw .sqlite(error, path)
         }
         self.path = path
+        self.writesAloneRunOnCallerThread = durability == .processCrash
         self.lock = lock
         self.notices = notices
         if let looseFolder { notices(.looseFolderMode(folder: looseFolder.path, mode: looseFolder.mode)) }
@@ -113,17 +118,17 @@ public final class SQLiteStore: BatonStore {
         let alone = writesInProgress.add(1, ordering: .relaxed).oldValue == 0
         defer { writesInProgress.subtract(1, ordering: .relaxed) }
         do {
-            return try await enqueue(body, alone: alone)
+            return try await enqueue(body, onCallerThread: alone && writesAloneRunOnCallerThread)
         } catch let error as DatabaseError {
             throw StoreFailure(sqlite: error)
         }
     }
 
-    /// Queues `body` for the writer and waits until its transaction ended. `alone`: no other
-    /// write was in progress when this one began.
+    /// Queues `body` for the writer and waits until its transaction ended. `onCallerThread`: when
+    /// the writer is idle, the transaction runs on this thread.
     private func enqueue<T: Sendable>(
         _ body: @escaping @Sendable (any StoreTransaction) throws -> T,
-        alone: Bool
+        onCallerThread: Bool
     ) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = WriteJob(
@@ -165,7 +170,7 @@ public final class SQLiteStore: BatonStore {
             // progress the writer's queue takes this one too: by the time it runs, the callers
             // just resumed have queued their next writes behind it, and they commit together.
             guard startDraining else { return }
-            if alone {
+            if onCallerThread {
                 pool.writeWithoutTransaction { db in drainFirstBatch(db) }
             } else {
                 pool.asyncWriteWithoutTransaction { [self] db in drain(db) }

@@ -228,7 +228,8 @@ func row(
     }
     let parts: [String] = [
         padRight(mode, 7), padRight(kind, 11),
-        " raw ", pad(format(raw), 6), " commits/s", latency(rawLatency), "  CPU ", pad(format(rawCPU, digits: 1), 5), " us",
+        " raw ", pad(format(raw), 6), " commits/s", latency(rawLatency),
+        "  CPU ", pad(format(rawCPU, digits: 1), 5), " us",
         " | Baton ", pad(format(baton), 6), " transfers/s", latency(batonLatency),
         "  CPU ", pad(format(batonCPU, digits: 1), 6), " us",
         " | ratio ", format(baton / raw, digits: 3),
