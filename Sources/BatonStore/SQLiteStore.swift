@@ -111,7 +111,7 @@ public final class SQLiteStore: BatonStore {
     /// once. A body that throws rolls back only its savepoint and gets its error; the others
     /// commit. Every caller resumes only after the commit (or with the error that ended the
     /// transaction). A write that arrives alone runs in a transaction of its own, on the caller's
-    /// thread.
+    /// thread unless commits sync (`powerLoss`).
     ///
     /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
