@@ -12,10 +12,7 @@ final class ClientCall: @unchecked Sendable {
 
     private var responses = CircularBuffer<ByteBuffer>()
     private var responseWaiter: CheckedContinuation<ByteBuffer?, any Error>?
-    private var consumedSinceGrant = 0
-    private let receiveWindow: Int
-
-    private var sendCredit: Int
+    private var flowControl: RPCFlowControl
     /// What to do when credit arrives (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, RPCError>) -> Void)?
 
@@ -32,8 +29,7 @@ final class ClientCall: @unchecked Sendable {
         self.streamID = streamID
         self.loop = loop
         self.connection = connection
-        self.receiveWindow = receiveWindow
-        self.sendCredit = sendWindow
+        self.flowControl = RPCFlowControl(receiveWindow: receiveWindow, sendWindow: sendWindow)
     }
 
     // MARK: From the server (on the loop)
@@ -59,9 +55,7 @@ final class ClientCall: @unchecked Sendable {
     }
 
     func grant(_ count: Int) {
-        // A server may grant without end; the credit saturates instead of overflowing.
-        sendCredit = sendCredit.addingReportingOverflow(count).overflow ? .max : sendCredit + count
-        if sendCredit > 0, let waiter = sendWaiter {
+        if flowControl.granted(count), let waiter = sendWaiter {
             sendWaiter = nil
             waiter(.success(()))
         }
@@ -170,8 +164,8 @@ final class ClientCall: @unchecked Sendable {
             continuation.resume(
                 throwing: RPCError(.resourceExhausted, "a request of \(message.readableBytes) bytes exceeds the server's limit of \(limit) bytes")
             )
-        } else if sendCredit > 0 {
-            sendCredit -= 1
+        } else if flowControl.allowsSending {
+            flowControl.sentMessage(bytes: message.readableBytes)
             connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
             continuation.resume()
         } else {
@@ -201,15 +195,10 @@ final class ClientCall: @unchecked Sendable {
         }
     }
 
-    /// Grants the server more messages once half the window is used (or
-    /// `RPCFlowControl.messagesPerGrant`, for a large window), in one frame.
+    /// Grants the server the credit flow control returns, in one frame, while the call lasts.
     private func consumed() {
-        consumedSinceGrant += 1
-        if consumedSinceGrant * 2 >= receiveWindow || consumedSinceGrant >= RPCFlowControl.messagesPerGrant,
-            outcome == nil
-        {
-            connection?.sendWindowUpdate(streamID: streamID, messages: consumedSinceGrant)
-            consumedSinceGrant = 0
+        if let grant = flowControl.consumedMessage(), outcome == nil {
+            connection?.sendWindowUpdate(streamID: streamID, messages: grant)
         }
     }
 }
