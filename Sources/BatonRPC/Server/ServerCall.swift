@@ -1,10 +1,9 @@
-import BatonProtos
-import Logging
 import NIOCore
 
-/// One call on the server: performs what its `StateMachine` decides (wakes the handler, writes
-/// frames, grants credit) and owns the handler's task and deadline. Confined to the connection's
-/// event loop; async entry points called from elsewhere hop there first.
+/// One call on the server: performs what its `StateMachine` decides (wakes the handler, sends,
+/// grants credit) through its wire (`ServerCallTransport`), and owns the handler's task and
+/// deadline. Knows nothing of frames. Confined to the connection's event loop; async entry points
+/// called from elsewhere hop there first.
 final class ServerCall: @unchecked Sendable {
     // All mutable state is touched only on `loop` (asserted), hence `@unchecked Sendable`.
     let streamID: UInt32
@@ -13,10 +12,9 @@ final class ServerCall: @unchecked Sendable {
     /// The handler streams until cancelled (an event feed): a shutdown ends it at once instead
     /// of waiting out the grace period, and the client resumes elsewhere or after a restart.
     let endsOnShutdown: Bool
-    /// The largest frame payload the client accepts (its SETTINGS): every frame of the call fits.
-    let clientMaxFrameSize: Int
     let startedAt: ContinuousClock.Instant
-    private weak var connection: ServerConnectionHandler?
+    private weak var transport: (any ServerCallTransport)?
+    private let metrics: RPCServerMetrics
 
     private var state: StateMachine
     private var requestWaiter: CheckedContinuation<ByteBuffer?, any Error>?
@@ -30,22 +28,23 @@ final class ServerCall: @unchecked Sendable {
     init(
         streamID: UInt32,
         method: RPCMethodHandler,
-        connection: ServerConnectionHandler,
+        transport: any ServerCallTransport,
         loop: any EventLoop,
         flowControl: RPCFlowControl,
-        clientMaxFrameSize: Int
+        clientMaxMessageBytes: Int,
+        metrics: RPCServerMetrics
     ) {
         self.streamID = streamID
         self.path = method.path
         self.endsOnShutdown = method.endsOnShutdown
-        self.clientMaxFrameSize = clientMaxFrameSize
-        self.connection = connection
+        self.transport = transport
         self.loop = loop
+        self.metrics = metrics
         self.state = StateMachine(
             path: method.path,
             kind: method.kind,
             flowControl: flowControl,
-            clientMaxMessageBytes: clientMaxFrameSize
+            clientMaxMessageBytes: clientMaxMessageBytes
         )
         self.startedAt = .now
     }
@@ -142,7 +141,7 @@ final class ServerCall: @unchecked Sendable {
 
     private func grantClient(_ grant: Int?) {
         guard let grant else { return }
-        connection?.sendWindowUpdate(streamID: streamID, messages: grant)
+        transport?.grantRequestMessages(grant, streamID: streamID)
     }
 
     func sendResponseMessage(_ message: ByteBuffer) async throws {
@@ -178,13 +177,13 @@ final class ServerCall: @unchecked Sendable {
     /// Sends now if the window and the connection's write buffer allow; false when the handler
     /// must wait.
     private func trySend(_ message: ByteBuffer) throws -> Bool {
-        switch state.sendMessage(bytes: message.readableBytes, connectionIsWritable: connection?.isWritable ?? true) {
+        switch state.sendMessage(bytes: message.readableBytes, connectionIsWritable: transport?.isWritable ?? true) {
         case .send(let headers):
-            if let headers { writeHeaders(headers) }
-            connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
+            if let headers { transport?.sendResponseHeaders(headers, streamID: streamID) }
+            transport?.sendResponseMessage(message, streamID: streamID)
             return true
         case .wait(_, let registerForDrain):
-            if registerForDrain { connection?.retryWhenDrained(self) }
+            if registerForDrain { transport?.retryWhenWritable(self) }
             return false
         case .fail(let error):
             throw error
@@ -192,19 +191,6 @@ final class ServerCall: @unchecked Sendable {
             throw CancellationError()
         }
     }
-
-    private func writeHeaders(_ metadata: RPCMetadata) {
-        let payload = FittedEnvelope.responseHeaders(metadata: metadata.wire, maxBytes: clientMaxFrameSize)
-        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: payload))
-    }
-
-    /// The trailers of a call that succeeded with no trailing metadata, the common case,
-    /// encoded once.
-    private static let okTrailers: ByteBuffer = {
-        var trailers = Baton_Rpc_V1_Trailers()
-        trailers.status = RPCError(.ok, "").status
-        return encodeEnvelope(trailers)
-    }()
 
     func setInitialMetadata(_ metadata: RPCMetadata) {
         onLoop { self.state.setInitialMetadata(metadata) }
@@ -224,18 +210,8 @@ final class ServerCall: @unchecked Sendable {
     func finish(_ error: RPCError?) {
         loop.preconditionInEventLoop()
         guard let ending = state.finish(error) else { return }
-        if let headers = ending.headers { writeHeaders(headers) }
-        let payload: ByteBuffer
-        if ending.error == nil && ending.trailingMetadata.entries.isEmpty {
-            payload = Self.okTrailers
-        } else {
-            payload = FittedEnvelope.trailers(
-                status: (ending.error ?? RPCError(.ok, "")).status,
-                metadata: ending.trailingMetadata.wire,
-                maxBytes: clientMaxFrameSize
-            )
-        }
-        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
+        if let headers = ending.headers { transport?.sendResponseHeaders(headers, streamID: streamID) }
+        transport?.sendTrailers(error: ending.error, metadata: ending.trailingMetadata, streamID: streamID)
         end(code: ending.error?.code ?? .ok, handlerWasWaiting: ending.handlerWasWaiting)
     }
 
@@ -251,8 +227,9 @@ final class ServerCall: @unchecked Sendable {
         deadlineTimer = nil
         task?.cancel()
         if handlerWasWaiting { failWaiters() }
-        connection?.callEnded(self, code: code)
-        connection = nil
+        metrics.callFinished(path: path, code: code, duration: .now - startedAt)
+        transport?.callEnded(self)
+        transport = nil
     }
 
     private func handlerCancelled() {

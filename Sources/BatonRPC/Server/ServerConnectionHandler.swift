@@ -2,20 +2,18 @@ import BatonProtos
 import Logging
 import NIOCore
 
-/// Serves one connection: checks the preface, routes calls by full method name, enforces the
-/// limits, and drains on shutdown. Lives on the connection's event loop; call handlers run as
-/// tasks on that same loop (`EventLoopTaskExecutor`).
+/// Baton's frames for one connection: checks the preface, decodes the client's frames into call
+/// events for the call core (`ServerCallCore`, `ServerCall`), encodes what the calls send
+/// (`ServerCallTransport`), enforces the connection's limits, and drains on shutdown. Lives on
+/// the connection's event loop; call handlers run as tasks on that same loop.
 final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     // Confined to the channel's event loop like every ChannelHandler; `@unchecked Sendable`
     // because calls hold a weak reference from their tasks and only touch it on the loop.
     typealias InboundIn = RPCInbound
 
-    private let router: RPCRouter
     private let configuration: RPCServerConfiguration
-    private let peer: RPCPeer?
     private let logger: Logger
-    private let metrics: RPCServerMetrics
-    private let executor: EventLoopTaskExecutor
+    private let core: ServerCallCore
 
     private var context: ChannelHandlerContext?
     private var writer: FrameWriter?
@@ -24,17 +22,9 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private var callsAwaitingDrain: [ServerCall] = []
     private var idleTimer: Scheduled<Void>?
     private var graceTimer: Scheduled<Void>?
-    /// Handler tasks of this connection's calls that have not returned yet. A call ends (and
-    /// the connection may close) before its cancelled handler has finished unwinding.
-    private var runningHandlers = 0
-    private var channelClosed = false
-    private let handlersFinishedPromise: EventLoopPromise<Void>
 
-    /// Completes once the channel has closed and every handler task it started has returned:
-    /// only then may the event loop those tasks run on be shut down. A handler cancelled while
-    /// it awaits the database resumes on this loop (its task executor); were the loop gone, it
-    /// would never run again and whatever it held (a database reader) would stay held for good.
-    var handlersFinished: EventLoopFuture<Void> { handlersFinishedPromise.futureResult }
+    /// Completes once the channel has closed and every handler it started has returned.
+    var handlersFinished: EventLoopFuture<Void> { core.handlersFinished }
 
     init(
         router: RPCRouter,
@@ -44,13 +34,16 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         logger: Logger,
         metrics: RPCServerMetrics
     ) {
-        self.router = router
         self.configuration = configuration
-        self.peer = peer
         self.logger = logger
-        self.metrics = metrics
-        self.executor = EventLoopTaskExecutor(loop: loop)
-        self.handlersFinishedPromise = loop.makePromise()
+        self.core = ServerCallCore(
+            router: router,
+            configuration: configuration,
+            peer: peer,
+            loop: loop,
+            logger: logger,
+            metrics: metrics
+        )
         self.state = StateMachine(
             maxConcurrentCalls: configuration.maxConcurrentCallsPerConnection,
             maxWindowMessages: configuration.maxWindowMessages,
@@ -190,87 +183,24 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         do {
             headers = try frame.payload.withUnsafeReadableBytes { raw in try Baton_Rpc_V1_CallHeaders(serializedBytes: raw) }
         } catch {
-            refuse(frame.streamID, RPCError(.invalidArgument, "invalid call headers: \(error)"))
+            refuse(frame.streamID, core.refused(RPCError(.invalidArgument, "invalid call headers: \(error)")))
             return
         }
         if let refusal = state.refusal {
+            refuse(frame.streamID, core.refused(refusal))
+            return
+        }
+        let head = ServerCallCore.Head(
+            method: headers.method,
+            metadata: headers.metadata,
+            timeout: headers.timeoutMicros > 0 ? Duration.microseconds(Int64(clamping: headers.timeoutMicros)) : nil
+        )
+        let limits = ServerCallCore.PeerLimits(window: state.sendWindow, maxMessageBytes: state.clientMaxFrameSize)
+        switch core.startCall(head, streamID: frame.streamID, transport: self, peerLimits: limits) {
+        case .success(let call):
+            state.callStarted(call)
+        case .failure(let refusal):
             refuse(frame.streamID, refusal)
-            return
-        }
-        if let problem = RPCMetadata.validationFailure(headers.metadata) {
-            refuse(frame.streamID, RPCError(.invalidArgument, problem))
-            return
-        }
-        guard let method = router.handler(for: headers.method) else {
-            refuse(frame.streamID, RPCError(.unimplemented, "unknown method \(headers.method)"))
-            return
-        }
-        let loop = context!.eventLoop
-        let call = ServerCall(
-            streamID: frame.streamID,
-            method: method,
-            connection: self,
-            loop: loop,
-            flowControl: RPCFlowControl(
-                receiveWindow: configuration.receiveWindow,
-                sendWindow: state.sendWindow,
-                maxSendCredit: configuration.maxWindowMessages,
-                // One response is never held back by the byte cap; streamed ones are.
-                maxUnacknowledgedBytes: method.kind == .serverStreaming || method.kind == .bidirectionalStreaming
-                    ? configuration.maxWindowBytes : nil
-            ),
-            clientMaxFrameSize: state.clientMaxFrameSize
-        )
-        state.callStarted(call)
-        metrics.callStarted()
-        var deadline: ContinuousClock.Instant?
-        if headers.timeoutMicros > 0 {
-            let timeout = Duration.microseconds(Int64(clamping: headers.timeoutMicros))
-            deadline = .now + timeout
-            call.deadlineTimer = loop.scheduleTask(in: TimeAmount(clamping: timeout)) {
-                call.finish(RPCError(.deadlineExceeded, "the call did not finish within its \(timeout) deadline"))
-            }
-        }
-        let context = RPCServerContext(
-            path: method.path,
-            metadata: RPCMetadata(headers.metadata),
-            deadline: deadline,
-            peer: peer,
-            streamID: frame.streamID,
-            connectionLogger: logger
-        )
-        runningHandlers += 1
-        call.task = Task(executorPreference: executor) {
-            await Self.run(method, call: call, context: context)
-            if loop.inEventLoop {
-                self.handlerReturned()
-            } else {
-                loop.execute { self.handlerReturned() }
-            }
-        }
-    }
-
-    private static func run(_ method: RPCMethodHandler, call: ServerCall, context: RPCServerContext) async {
-        let outcome: RPCError?
-        do {
-            try await method.body(RPCRequestStream(call: call), RPCResponseWriter(call: call), context)
-            outcome = nil
-        } catch let error as RPCError {
-            outcome = error
-        } catch is CancellationError {
-            outcome = RPCError(.cancelled, "the call was cancelled")
-        } catch let failure as EncodingFailure {
-            context.logger.error("handler response failed to encode", metadata: ["error": "\(failure)"])
-            outcome = RPCError(.internal, "internal error")
-        } catch {
-            // Internals stay in the log; the caller learns only that it failed.
-            context.logger.error("handler failed", metadata: ["error": "\(error)"])
-            outcome = RPCError(.internal, "internal error")
-        }
-        if call.loop.inEventLoop {
-            call.finish(outcome)
-        } else {
-            call.loop.execute { call.finish(outcome) }
         }
     }
 
@@ -278,58 +208,17 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     private func refuse(_ streamID: UInt32, _ error: RPCError) {
         let payload = FittedEnvelope.trailers(status: error.status, metadata: [], maxBytes: state.clientMaxFrameSize)
         write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
-        metrics.callFinished(path: "unrouted", code: error.code, duration: .zero)
-    }
-
-    // MARK: Handler tasks
-
-    private func handlerReturned() {
-        runningHandlers -= 1
-        completeHandlersFinishedIfDone()
     }
 
     /// The channel closed (its close future completed, also for a channel that never became
-    /// active): the handlers still running are the last this connection waits for.
+    /// active).
     func channelDidClose() {
-        channelClosed = true
-        completeHandlersFinishedIfDone()
+        core.connectionDidClose()
     }
 
-    private func completeHandlersFinishedIfDone() {
-        if channelClosed && runningHandlers == 0 { handlersFinishedPromise.succeed() }
-    }
-
-    // MARK: Called by calls
-
-    func callEnded(_ call: ServerCall, code: RPCError.Code) {
-        metrics.callFinished(path: call.path, code: code, duration: .now - call.startedAt)
-        switch state.callEnded(streamID: call.streamID, now: .now()) {
-        case .none:
-            break
-        case .close:
-            close()
-        case .armIdleTimer:
-            if idleTimer == nil { armIdleTimer() }
-        }
-    }
-
-    func sendWindowUpdate(streamID: UInt32, messages: Int) {
-        var update = Baton_Rpc_V1_WindowUpdate()
-        update.messages = UInt32(clamping: messages)
-        write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: encodeEnvelope(update)))
-    }
-
-    func write(_ frame: RPCFrame) {
+    private func write(_ frame: RPCFrame) {
         guard state.phase != .closed else { return }
         writer?.write(frame)
-    }
-
-    /// False while the connection holds more unwritten bytes than `maxWriteBufferBytes`.
-    var isWritable: Bool { context?.channel.isWritable ?? false }
-
-    /// Retries `call`'s waiting send once the write buffer has drained.
-    func retryWhenDrained(_ call: ServerCall) {
-        callsAwaitingDrain.append(call)
     }
 
     // MARK: Connection lifecycle
@@ -401,6 +290,64 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             case .rearm(let delay):
                 self.armIdleTimer(after: delay)
             }
+        }
+    }
+}
+
+/// The calls' side of Baton's frames: what they send becomes HEADERS, MESSAGE, TRAILERS and
+/// WINDOW_UPDATE frames, each fitted to the client's `max_frame_bytes`.
+extension ServerConnectionHandler: ServerCallTransport {
+    func sendResponseHeaders(_ metadata: RPCMetadata, streamID: UInt32) {
+        let payload = FittedEnvelope.responseHeaders(metadata: metadata.wire, maxBytes: state.clientMaxFrameSize)
+        write(RPCFrame(streamID: streamID, kind: .headers, payload: payload))
+    }
+
+    func sendResponseMessage(_ message: ByteBuffer, streamID: UInt32) {
+        write(RPCFrame(streamID: streamID, kind: .message, payload: message))
+    }
+
+    func sendTrailers(error: RPCError?, metadata: RPCMetadata, streamID: UInt32) {
+        let payload: ByteBuffer
+        if error == nil && metadata.entries.isEmpty {
+            payload = Self.okTrailers
+        } else {
+            payload = FittedEnvelope.trailers(
+                status: (error ?? RPCError(.ok, "")).status,
+                metadata: metadata.wire,
+                maxBytes: state.clientMaxFrameSize
+            )
+        }
+        write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
+    }
+
+    /// The trailers of a call that succeeded with no trailing metadata, the common case,
+    /// encoded once.
+    private static let okTrailers: ByteBuffer = {
+        var trailers = Baton_Rpc_V1_Trailers()
+        trailers.status = RPCError(.ok, "").status
+        return encodeEnvelope(trailers)
+    }()
+
+    func grantRequestMessages(_ messages: Int, streamID: UInt32) {
+        var update = Baton_Rpc_V1_WindowUpdate()
+        update.messages = UInt32(clamping: messages)
+        write(RPCFrame(streamID: streamID, kind: .windowUpdate, payload: encodeEnvelope(update)))
+    }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func retryWhenWritable(_ call: ServerCall) {
+        callsAwaitingDrain.append(call)
+    }
+
+    func callEnded(_ call: ServerCall) {
+        switch state.callEnded(streamID: call.streamID, now: .now()) {
+        case .none:
+            break
+        case .close:
+            close()
+        case .armIdleTimer:
+            if idleTimer == nil { armIdleTimer() }
         }
     }
 }
