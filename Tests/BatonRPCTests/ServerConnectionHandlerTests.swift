@@ -61,9 +61,7 @@ struct ServerConnectionHandlerTests {
             metrics: RPCServerMetrics()
         )
         channel.closeFuture.whenComplete { _ in handler.channelDidClose() }
-        try channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: 1 << 20)), handler,
-        ])
+        try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(unixDomainSocketPath: "/unused")).wait()
         try channel.writeInbound(ByteBuffer(bytes: Wire.preface))
         return (channel, handler)
@@ -95,6 +93,30 @@ struct ServerConnectionHandlerTests {
         #expect(frames.first?.payload == ByteBuffer(bytes: [1, 2, 3]))
         #expect(try status(frames.last)?.code == .ok)
         _ = try channel.finish()
+    }
+
+    @Test("a call whose bytes arrive one at a time is answered as one that arrives in one read")
+    func framesSplitAcrossReads() throws {
+        let (channel, _) = try servedChannel()
+        for byte in Wire.call(stream: 1, method: Self.echo, request: [7, 8, 9]) {
+            try channel.writeInbound(ByteBuffer(bytes: [byte]))
+        }
+        channel.embeddedEventLoop.run()
+        let frames = try writtenFrames(channel)
+        #expect(frames.map(\.kind) == [.message, .trailers])
+        #expect(frames.first?.payload == ByteBuffer(bytes: [7, 8, 9]))
+        _ = try channel.finish()
+    }
+
+    @Test("in one read, the bytes after a protocol error are not served: GOAWAY, then the channel closes")
+    func bytesAfterAProtocolErrorAreIgnored() throws {
+        let (channel, _) = try servedChannel()
+        let badPing = Wire.frame(stream: 0, type: Wire.ping, payload: [1, 2, 3])
+        try channel.writeInbound(ByteBuffer(bytes: badPing + Wire.call(stream: 1, method: Self.echo, request: [1])))
+        channel.embeddedEventLoop.run()
+        let frames = try writtenFrames(channel)
+        #expect(frames.map(\.kind) == [.goAway])
+        #expect(!channel.isActive)
     }
 
     @Test("a method no service serves is answered with trailers UNIMPLEMENTED naming it")

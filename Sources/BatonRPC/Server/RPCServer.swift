@@ -212,7 +212,6 @@ public final class RPCServer: Service, Sendable {
             try channel.pipeline.syncOperations.addHandlers([
                 // Withholds reads while the connection's write buffer is over its limit.
                 BackPressureHandler(),
-                ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: configuration.maxFrameSize)),
                 handler,
             ])
         }

@@ -9,13 +9,18 @@ import NIOCore
 final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     // Confined to the channel's event loop like every ChannelHandler; `@unchecked Sendable`
     // because calls hold a weak reference from their tasks and only touch it on the loop.
-    typealias InboundIn = RPCInbound
+    typealias InboundIn = ByteBuffer
 
     private let configuration: RPCServerConfiguration
     private let logger: Logger
     private let core: ServerCallCore
 
     private var context: ChannelHandlerContext?
+    /// Frames are parsed here, from each read's bytes, rather than by a decoder handler that
+    /// fires a pipeline event (and boxes a value) per frame.
+    private var decoder: RPCFrameDecoder
+    /// The start of a frame the last read did not complete.
+    private var unparsed: ByteBuffer?
     private var writer: FrameWriter?
     private var state: StateMachine<ServerCall>
     /// Calls whose handler waits for the write buffer to drain, retried in order when it does.
@@ -36,6 +41,7 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.decoder = RPCFrameDecoder(maxFrameSize: configuration.maxFrameSize)
         self.core = ServerCallCore(
             router: router,
             configuration: configuration,
@@ -106,16 +112,36 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let protocolError = error as? RPCProtocolError {
-            fail(protocolError)
-        } else {
-            logger.debug("connection error", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
-        }
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        guard state.phase != .closed else { return }
+        var bytes = unwrapInboundIn(data)
+        if var earlier = unparsed.take() {
+            earlier.writeBuffer(&bytes)
+            bytes = earlier
+        }
+        do {
+            // A frame may close the connection (a protocol error, the last call of a drain):
+            // what follows it is not read.
+            while state.phase != .closed, let inbound = try decoder.decode(buffer: &bytes) {
+                receive(inbound)
+            }
+        } catch {
+            fail(error)
+            return
+        }
+        if bytes.readableBytes > 0 {
+            // Without the frames before it, or every read ending mid-frame would grow the buffer.
+            bytes.discardReadBytes()
+            unparsed = bytes
+        }
+    }
+
+    private func receive(_ inbound: RPCInbound) {
+        switch inbound {
         case .preface(let version):
             switch state.receivedPreface(version: version) {
             case .accept:
