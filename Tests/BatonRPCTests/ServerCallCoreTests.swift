@@ -60,13 +60,14 @@ struct ServerCallCoreTests {
     private let transport = RecordingTransport()
 
     private func core() -> ServerCallCore {
-        ServerCallCore(
-            router: RPCRouter(services: [CoreService()]),
+        let metrics = RPCServerMetrics()
+        return ServerCallCore(
+            router: RPCRouter(services: [CoreService()], metrics: metrics),
             configuration: RPCServerConfiguration(socketPath: "/unused"),
             peer: nil,
             loop: loop,
             logger: Logger(label: "test"),
-            metrics: RPCServerMetrics()
+            metrics: metrics
         )
     }
 

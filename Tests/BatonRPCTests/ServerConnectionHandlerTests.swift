@@ -52,13 +52,14 @@ struct ServerConnectionHandlerTests {
     /// An active channel served by a `ServerConnectionHandler`, the way `RPCServer` sets it up.
     private func servedChannel() throws -> (EmbeddedChannel, ServerConnectionHandler) {
         let channel = EmbeddedChannel()
+        let metrics = RPCServerMetrics()
         let handler = ServerConnectionHandler(
-            router: RPCRouter(services: [EmbeddedService(gate: gate)]),
+            router: RPCRouter(services: [EmbeddedService(gate: gate)], metrics: metrics),
             configuration: RPCServerConfiguration(socketPath: "/unused"),
             peer: nil,
             loop: channel.eventLoop,
             logger: Logger(label: "test"),
-            metrics: RPCServerMetrics()
+            metrics: metrics
         )
         channel.closeFuture.whenComplete { _ in handler.channelDidClose() }
         try channel.pipeline.syncOperations.addHandler(handler)

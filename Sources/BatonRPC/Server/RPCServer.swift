@@ -45,7 +45,7 @@ public final class RPCServer: Service, Sendable {
         configuration.maxWriteBufferBytes = max(2, configuration.maxWriteBufferBytes)
         configuration.maxFrameSize = max(RPCServerConfiguration.minimumMaxFrameSize, configuration.maxFrameSize)
         self.configuration = configuration
-        self.router = RPCRouter(services: services)
+        self.router = RPCRouter(services: services, metrics: metrics)
         self.health = services.lazy.compactMap { $0 as? HealthService }.first
         self.logger = logger
     }

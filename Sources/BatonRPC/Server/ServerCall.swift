@@ -14,7 +14,7 @@ final class ServerCall: @unchecked Sendable {
     let endsOnShutdown: Bool
     let startedAt: ContinuousClock.Instant
     private weak var transport: (any ServerCallTransport)?
-    private let metrics: RPCServerMetrics
+    private let metrics: RPCServerMetrics.Method
 
     private var state: StateMachine
     private var requestWaiter: CheckedContinuation<ByteBuffer?, any Error>?
@@ -32,7 +32,7 @@ final class ServerCall: @unchecked Sendable {
         loop: any EventLoop,
         flowControl: RPCFlowControl,
         clientMaxMessageBytes: Int,
-        metrics: RPCServerMetrics
+        metrics: RPCServerMetrics.Method
     ) {
         self.streamID = streamID
         self.path = method.path
@@ -227,7 +227,7 @@ final class ServerCall: @unchecked Sendable {
         deadlineTimer = nil
         task?.cancel()
         if handlerWasWaiting { failWaiters() }
-        metrics.callFinished(path: path, code: code, duration: .now - startedAt)
+        metrics.callFinished(code: code, duration: .now - startedAt)
         transport?.callEnded(self)
         transport = nil
     }

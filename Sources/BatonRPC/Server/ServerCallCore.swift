@@ -79,9 +79,10 @@ final class ServerCallCore: @unchecked Sendable {
         if let problem = RPCMetadata.validationFailure(head.metadata) {
             return .failure(refused(RPCError(.invalidArgument, problem)))
         }
-        guard let method = router.handler(for: head.method) else {
+        guard let route = router.route(for: head.method) else {
             return .failure(refused(RPCError(.unimplemented, "unknown method \(head.method)")))
         }
+        let method = route.method
         let call = ServerCall(
             streamID: streamID,
             method: method,
@@ -96,7 +97,7 @@ final class ServerCallCore: @unchecked Sendable {
                     ? configuration.maxWindowBytes : nil
             ),
             clientMaxMessageBytes: peerLimits.maxMessageBytes,
-            metrics: metrics
+            metrics: route.metrics
         )
         metrics.callStarted()
         var deadline: ContinuousClock.Instant?
@@ -130,7 +131,7 @@ final class ServerCallCore: @unchecked Sendable {
     /// Counts a call that never started, refused with `error`; returns it.
     @discardableResult
     func refused(_ error: RPCError) -> RPCError {
-        metrics.callFinished(path: "unrouted", code: error.code, duration: .zero)
+        metrics.unrouted.callFinished(code: error.code, duration: .zero)
         return error
     }
 
