@@ -46,21 +46,21 @@ struct ClientConnectionStateMachineTests {
     @Test("GOAWAY fails the calls the server never saw, keeps the others, and refuses new calls with its code")
     func goAway() throws {
         var machine = try machine(openCalls: 3)
-        let (failing, error) = machine.receivedGoAway(lastStreamID: 1, code: .resourceExhausted, reason: "busy")
-        #expect(Set(failing) == ["call 2", "call 3"])
-        #expect(error == RPCError(.resourceExhausted, "busy"))
+        let action = machine.receivedGoAway(lastStreamID: 1, code: .resourceExhausted, reason: "busy")
+        #expect(Set(action.failing) == ["call 2", "call 3"])
+        #expect(action.error == RPCError(.resourceExhausted, "busy"))
         #expect(machine.call(onStream: 1) == "call 1")
         #expect(machine.call(onStream: 2) == nil)
         let next = machine.openStream()
-        #expect(next.failure == error)
+        #expect(next.failure == action.error)
     }
 
     @Test("a GOAWAY with code OK and no reason refuses new calls with UNAVAILABLE and a reason")
     func goAwayOK() {
         var machine = Machine()
-        let (failing, error) = machine.receivedGoAway(lastStreamID: 0, code: .ok, reason: "")
-        #expect(failing.isEmpty)
-        #expect(error == RPCError(.unavailable, "the server closed the connection"))
+        let action = machine.receivedGoAway(lastStreamID: 0, code: .ok, reason: "")
+        #expect(action.failing.isEmpty)
+        #expect(action.error == RPCError(.unavailable, "the server closed the connection"))
     }
 
     @Test("a failed connection hands back every call and refuses new ones with the first reason it learned")

@@ -79,9 +79,12 @@ struct ServerCallStateMachineTests {
         #expect(next2 == .end)
     }
 
-    @Test("a unary or server-streaming call fails with INVALID_ARGUMENT on a second request", arguments: [
-        ProtoMethodKind.unary, .serverStreaming,
-    ])
+    @Test(
+        "a unary or server-streaming call fails with INVALID_ARGUMENT on a second request",
+        arguments: [
+            ProtoMethodKind.unary, .serverStreaming,
+        ]
+    )
     func secondRequestOfAOneRequestCall(kind: ProtoMethodKind) {
         var call = machine(kind)
         let received = call.receivedMessage(message)
@@ -94,7 +97,10 @@ struct ServerCallStateMachineTests {
         #expect(error.message == "/test.Service/Method takes exactly one request message")
     }
 
-    @Test("streaming requests take many messages", arguments: [ProtoMethodKind.clientStreaming, .bidirectionalStreaming])
+    @Test(
+        "streaming requests take many messages",
+        arguments: [ProtoMethodKind.clientStreaming, .bidirectionalStreaming]
+    )
     func streamingRequestsTakeMany(kind: ProtoMethodKind) {
         var call = machine(kind)
         for _ in 0..<10 { #expect(call.receivedMessage(message) == .none) }
@@ -191,7 +197,15 @@ struct ServerCallStateMachineTests {
         call.setInitialMetadata(["a": "1"])
         call.setTrailingMetadata(["z": "9"])
         let ending = call.finish(nil)
-        #expect(ending == Machine.Ending(headers: ["a": "1"], error: nil, trailingMetadata: ["z": "9"], handlerWasWaiting: false))
+        #expect(
+            ending
+                == Machine.Ending(
+                    headers: ["a": "1"],
+                    error: nil,
+                    trailingMetadata: ["z": "9"],
+                    handlerWasWaiting: false
+                )
+        )
     }
 
     @Test("an error's own metadata replaces the handler's; an error without any keeps the handler's")

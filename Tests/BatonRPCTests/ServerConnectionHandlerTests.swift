@@ -42,7 +42,8 @@ struct ServerConnectionHandlerTests {
                     var iterator = requests.makeAsyncIterator()
                     if let request = try await iterator.next() { try await writer.send(request) }
                 },
-                RPCMethodHandler(path: ServerConnectionHandlerTests.wait, kind: .bidirectionalStreaming) { [gate] _, _, _ in
+                RPCMethodHandler(path: ServerConnectionHandlerTests.wait, kind: .bidirectionalStreaming) {
+                    [gate] _, _, _ in
                     await gate.park()
                 },
             ]

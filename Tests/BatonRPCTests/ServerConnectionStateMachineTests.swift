@@ -52,7 +52,11 @@ struct ServerConnectionStateMachineTests {
         var machine = Machine(maxConcurrentCalls: 1, maxWindowMessages: 1024, idleTimeout: .seconds(1), now: Self.start)
         let action = machine.receivedPreface(version: 9)
         #expect(
-            action == .goAway(.failedPrecondition, reason: "unsupported protocol version 9; this server speaks \(RPCPreface.version)")
+            action
+                == .goAway(
+                    .failedPrecondition,
+                    reason: "unsupported protocol version 9; this server speaks \(RPCPreface.version)"
+                )
         )
         #expect(!machine.acceptsFrames)
     }

@@ -49,18 +49,24 @@ extension ClientConnectionHandler {
             calls[streamID] = nil
         }
 
-        /// The server's GOAWAY: no new call starts, and the calls it never saw (above
-        /// `lastStreamID`) fail now with its code, safe to retry elsewhere; the others finish.
-        mutating func receivedGoAway(lastStreamID: UInt32, code: RPCError.Code, reason: String) -> (
-            failing: [Call], error: RPCError
-        ) {
+        /// What a GOAWAY does to the calls in flight.
+        struct GoAwayAction {
+            /// The calls the server never saw: fail them now with `error`, safe to retry elsewhere.
+            var failing: [Call]
+            /// Also what new calls are refused with from now on.
+            var error: RPCError
+        }
+
+        /// The server's GOAWAY: no new call starts, and the calls above `lastStreamID` fail; the
+        /// others finish.
+        mutating func receivedGoAway(lastStreamID: UInt32, code: RPCError.Code, reason: String) -> GoAwayAction {
             let error = RPCError(
                 code == .ok ? .unavailable : code,
                 reason.isEmpty ? "the server closed the connection" : reason
             )
             refusal = error
             let unseen = calls.keys.filter { $0 > lastStreamID }
-            return (unseen.compactMap { calls.removeValue(forKey: $0) }, error)
+            return GoAwayAction(failing: unseen.compactMap { calls.removeValue(forKey: $0) }, error: error)
         }
 
         /// The connection failed or closed: every call in flight fails, and new ones are refused

@@ -109,12 +109,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
         case .goAway:
             let goAway: Baton_Rpc_V1_GoAway = decodeEnvelope(frame) ?? Baton_Rpc_V1_GoAway()
-            let (unseen, error) = state.receivedGoAway(
+            let action = state.receivedGoAway(
                 lastStreamID: goAway.lastStreamID,
                 code: RPCError.Code(rawValue: goAway.code.rawValue),
                 reason: goAway.reason
             )
-            for call in unseen { call.finish(.failure(error)) }
+            for call in action.failing { call.finish(.failure(action.error)) }
         default:
             break  // CLOSE_SEND and CANCEL are the client's own frames; a server does not send them
         }

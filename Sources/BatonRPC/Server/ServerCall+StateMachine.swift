@@ -206,7 +206,8 @@ extension ServerCall {
         mutating func finish(_ error: RPCError?) -> Ending? {
             guard phase == .active else { return nil }
             let headers = takeHeaders()
-            let metadata = error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata
+            let metadata =
+                error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata } ?? trailingMetadata
             return Ending(headers: headers, error: error, trailingMetadata: metadata, handlerWasWaiting: end())
         }
 

@@ -100,7 +100,10 @@ extension ServerConnectionHandler {
                 return RPCError(.unavailable, "the server is shutting down; call another instance or retry")
             }
             guard calls.count < maxConcurrentCalls else {
-                return RPCError(.resourceExhausted, "more than \(maxConcurrentCalls) calls in flight on this connection")
+                return RPCError(
+                    .resourceExhausted,
+                    "more than \(maxConcurrentCalls) calls in flight on this connection"
+                )
             }
             return nil
         }
