@@ -45,8 +45,6 @@ extension ServerCall {
             self.clientMaxMessageBytes = clientMaxMessageBytes
         }
 
-        var isFinished: Bool { phase == .finished }
-
         // MARK: Requests
 
         enum ReceiveMessageAction: Equatable {

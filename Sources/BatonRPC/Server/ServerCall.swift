@@ -8,11 +8,10 @@ final class ServerCall: @unchecked Sendable {
     // All mutable state is touched only on `loop` (asserted), hence `@unchecked Sendable`.
     let streamID: UInt32
     let loop: any EventLoop
-    let path: String
     /// The handler streams until cancelled (an event feed): a shutdown ends it at once instead
     /// of waiting out the grace period, and the client resumes elsewhere or after a restart.
     let endsOnShutdown: Bool
-    let startedAt: ContinuousClock.Instant
+    private let startedAt: ContinuousClock.Instant
     private weak var transport: (any ServerCallTransport)?
     private let metrics: RPCServerMetrics.Method
 
@@ -21,7 +20,6 @@ final class ServerCall: @unchecked Sendable {
     /// What to do when the send may be retried (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, any Error>) -> Void)?
 
-    var isFinished: Bool { state.isFinished }
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
 
@@ -35,7 +33,6 @@ final class ServerCall: @unchecked Sendable {
         metrics: RPCServerMetrics.Method
     ) {
         self.streamID = streamID
-        self.path = method.path
         self.endsOnShutdown = method.endsOnShutdown
         self.transport = transport
         self.loop = loop
@@ -49,7 +46,7 @@ final class ServerCall: @unchecked Sendable {
         self.startedAt = .now
     }
 
-    // MARK: Frames from the client (on the loop)
+    // MARK: From the client, through the wire (on the loop)
 
     /// A request message arrived; a message the call cannot take fails the call.
     func receive(_ message: ByteBuffer) {
