@@ -1,112 +1,87 @@
 import BatonProtos
 import NIOCore
 
-/// One call on the client side: the response messages as they arrive, the headers, the final
-/// status, and the credit for sending request messages. Confined to the connection's event loop;
-/// async entry points hop there.
+/// One call on the client side: performs what its `StateMachine` decides (wakes the caller,
+/// writes frames, grants credit) and holds the caller's suspended waits. Confined to the
+/// connection's event loop; async entry points hop there.
 final class ClientCall: @unchecked Sendable {
     // All mutable state is touched only on `loop`, hence `@unchecked Sendable`.
     let streamID: UInt32
     let loop: any EventLoop
     private weak var connection: ClientConnectionHandler?
 
-    private var responses = CircularBuffer<ByteBuffer>()
+    private var state: StateMachine
     private var responseWaiter: CheckedContinuation<ByteBuffer?, any Error>?
-    private var consumedSinceGrant = 0
-    private let receiveWindow: Int
-
-    private var sendCredit: Int
     /// What to do when credit arrives (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, RPCError>) -> Void)?
-
-    private(set) var initialMetadata: RPCMetadata?
-    private(set) var outcome: Result<RPCMetadata, RPCError>?
     private var outcomeWaiters: [CheckedContinuation<RPCMetadata, any Error>] = []
-    var deadlineTimer: Scheduled<Void>?
-    /// Set for unary calls: collects the one response and resumes once, at the end, so a unary
-    /// call costs one hop to the event loop and one back.
+    /// Set for unary calls: resumed once, at the end, so a unary call costs one hop to the
+    /// event loop and one back.
     private var unaryWaiter: CheckedContinuation<(message: ByteBuffer, metadata: RPCMetadata), any Error>?
-    private var unaryResponse: ByteBuffer?
+    var deadlineTimer: Scheduled<Void>?
+
+    var initialMetadata: RPCMetadata? { state.initialMetadata }
 
     init(streamID: UInt32, loop: any EventLoop, connection: ClientConnectionHandler, receiveWindow: Int, sendWindow: Int) {
         self.streamID = streamID
         self.loop = loop
         self.connection = connection
-        self.receiveWindow = receiveWindow
-        self.sendCredit = sendWindow
+        self.state = StateMachine(flowControl: RPCFlowControl(receiveWindow: receiveWindow, sendWindow: sendWindow))
     }
 
     // MARK: From the server (on the loop)
 
     func receiveHeaders(_ metadata: RPCMetadata) {
-        initialMetadata = metadata
+        state.receivedHeaders(metadata)
     }
 
     func receive(_ message: ByteBuffer) {
-        guard outcome == nil else { return }
-        // A server sends no HEADERS when it has no response metadata (PROTOCOL.md 6.2): a
-        // message before any HEADERS means there is none.
-        if initialMetadata == nil { initialMetadata = RPCMetadata() }
-        if unaryWaiter != nil {
-            if unaryResponse == nil { unaryResponse = message }
-        } else if let waiter = responseWaiter {
+        switch state.receivedMessage(message) {
+        case .none:
+            break
+        case .resumeReader(let message, let grant):
+            grantServer(grant)
+            let waiter = responseWaiter
             responseWaiter = nil
-            consumed()
-            waiter.resume(returning: message)
-        } else {
-            responses.append(message)
+            waiter?.resume(returning: message)
         }
     }
 
     func grant(_ count: Int) {
-        // A server may grant without end; the credit saturates instead of overflowing.
-        sendCredit = sendCredit.addingReportingOverflow(count).overflow ? .max : sendCredit + count
-        if sendCredit > 0, let waiter = sendWaiter {
-            sendWaiter = nil
-            waiter(.success(()))
-        }
+        guard state.granted(count), let waiter = sendWaiter else { return }
+        sendWaiter = nil
+        waiter(.success(()))
     }
 
     /// The call ended: trailers arrived, the connection failed, or the caller gave up.
     func finish(_ result: Result<RPCMetadata, RPCError>) {
-        guard outcome == nil else { return }
-        outcome = result
+        guard let ending = state.finish(result) else { return }
         deadlineTimer?.cancel()
         connection?.callEnded(streamID)
         connection = nil
-        if let waiter = responseWaiter {
+        if ending.readerWasWaiting, let waiter = responseWaiter {
             responseWaiter = nil
             switch result {
             case .success: waiter.resume(returning: nil)
             case .failure(let error): waiter.resume(throwing: error)
             }
         }
-        if let waiter = sendWaiter {
+        if let error = ending.failedSend, let waiter = sendWaiter {
             sendWaiter = nil
-            waiter(.failure(result.failure ?? RPCError(.failedPrecondition, "the call already ended")))
+            waiter(.failure(error))
         }
         for waiter in outcomeWaiters { waiter.resume(with: result.mapError { $0 as any Error }) }
         outcomeWaiters.removeAll()
-        if let waiter = unaryWaiter {
+        if let answer = ending.unaryAnswer, let waiter = unaryWaiter {
             unaryWaiter = nil
-            switch result {
-            case .success(let trailing):
-                if let response = unaryResponse {
-                    var metadata = initialMetadata ?? [:]
-                    metadata.append(contentsOf: trailing)
-                    waiter.resume(returning: (response, metadata))
-                } else {
-                    waiter.resume(throwing: RPCError(.internal, "the server ended a unary call without a response"))
-                }
-            case .failure(let error):
-                waiter.resume(throwing: error)
-            }
+            waiter.resume(with: answer.mapError { $0 as any Error })
         }
     }
 
     /// Makes this a unary call: `waiter` gets the response and the metadata (headers, then
     /// trailers) when the call ends, or its error.
     func collectUnaryResponse(_ waiter: CheckedContinuation<(message: ByteBuffer, metadata: RPCMetadata), any Error>) {
+        state.collectUnaryResponse()
         unaryWaiter = waiter
     }
 
@@ -117,15 +92,15 @@ final class ClientCall: @unchecked Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
                 loop.execute {
-                    if let message = self.responses.popFirst() {
-                        self.consumed()
+                    switch self.state.nextResponse() {
+                    case .message(let message, let grant):
+                        self.grantServer(grant)
                         continuation.resume(returning: message)
-                    } else if let outcome = self.outcome {
-                        switch outcome {
-                        case .success: continuation.resume(returning: nil)
-                        case .failure(let error): continuation.resume(throwing: error)
-                        }
-                    } else {
+                    case .end:
+                        continuation.resume(returning: nil)
+                    case .fail(let error):
+                        continuation.resume(throwing: error)
+                    case .wait:
                         self.responseWaiter = continuation
                     }
                 }
@@ -140,7 +115,7 @@ final class ClientCall: @unchecked Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RPCMetadata, any Error>) in
                 loop.execute {
-                    if let outcome = self.outcome {
+                    if let outcome = self.state.outcome {
                         continuation.resume(with: outcome.mapError { $0 as any Error })
                     } else {
                         self.outcomeWaiters.append(continuation)
@@ -164,17 +139,11 @@ final class ClientCall: @unchecked Sendable {
     }
 
     private func sendWhenAllowed(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
-        if let outcome {
-            continuation.resume(throwing: outcome.failure ?? RPCError(.failedPrecondition, "the call already ended"))
-        } else if let limit = connection?.serverMaxFrameSize, message.readableBytes > limit {
-            continuation.resume(
-                throwing: RPCError(.resourceExhausted, "a request of \(message.readableBytes) bytes exceeds the server's limit of \(limit) bytes")
-            )
-        } else if sendCredit > 0 {
-            sendCredit -= 1
+        switch state.sendMessage(bytes: message.readableBytes, serverMaxFrameSize: connection?.serverMaxFrameSize) {
+        case .send:
             connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
             continuation.resume()
-        } else {
+        case .wait:
             // Out of credit: wait for the server's WINDOW_UPDATE, then try again.
             sendWaiter = { result in
                 switch result {
@@ -182,12 +151,14 @@ final class ClientCall: @unchecked Sendable {
                 case .failure(let error): continuation.resume(throwing: error)
                 }
             }
+        case .fail(let error):
+            continuation.resume(throwing: error)
         }
     }
 
     func closeSend() {
         loop.execute {
-            guard self.outcome == nil else { return }
+            guard self.state.outcome == nil else { return }
             self.connection?.write(RPCFrame(streamID: self.streamID, kind: .closeSend))
         }
     }
@@ -195,22 +166,15 @@ final class ClientCall: @unchecked Sendable {
     /// Abandons the call: tells the server (CANCEL) and fails it locally with CANCELLED.
     func cancel(_ error: RPCError = RPCError(.cancelled, "the call was cancelled by the client")) {
         loop.execute {
-            guard self.outcome == nil else { return }
+            guard self.state.outcome == nil else { return }
             self.connection?.write(RPCFrame(streamID: self.streamID, kind: .cancel))
             self.finish(.failure(error))
         }
     }
 
-    /// Grants the server more messages once half the window is used (or
-    /// `RPCFlowControl.messagesPerGrant`, for a large window), in one frame.
-    private func consumed() {
-        consumedSinceGrant += 1
-        if consumedSinceGrant * 2 >= receiveWindow || consumedSinceGrant >= RPCFlowControl.messagesPerGrant,
-            outcome == nil
-        {
-            connection?.sendWindowUpdate(streamID: streamID, messages: consumedSinceGrant)
-            consumedSinceGrant = 0
-        }
+    private func grantServer(_ grant: Int?) {
+        guard let grant else { return }
+        connection?.sendWindowUpdate(streamID: streamID, messages: grant)
     }
 }
 

@@ -10,14 +10,9 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     private var context: ChannelHandlerContext?
     private var writer: FrameWriter?
-    private var calls: [UInt32: ClientCall] = [:]
-    private var nextStreamID: UInt32 = 1
-    /// Why no new call can start (GOAWAY received or connection closed), once that happens.
-    private var refusal: RPCError?
-    /// Messages we may send per call before the server grants more (its SETTINGS).
-    private var sendWindow = 64
+    private var state = StateMachine<ClientCall>()
     /// The largest MESSAGE payload the server accepts (its SETTINGS).
-    private(set) var serverMaxFrameSize = 4 << 20
+    var serverMaxFrameSize: Int { state.serverMaxFrameSize }
     let receiveWindow: Int
     /// The largest frame this client accepts; announced so the server fails an oversized
     /// response alone instead of the connection.
@@ -45,7 +40,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(refusal ?? RPCError(.unavailable, "the connection to the server closed"))
+        fail(state.refusal ?? RPCError(.unavailable, "the connection to the server closed"))
         self.context = nil
         self.writer = nil
         context.fireChannelInactive()
@@ -57,10 +52,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     private func fail(_ error: RPCError) {
-        if refusal == nil { refusal = error }
-        let failing = calls.values
-        calls.removeAll()
-        for call in failing { call.finish(.failure(error)) }
+        for call in state.failed(error) { call.finish(.failure(error)) }
         for promise in pendingPings.values { promise.fail(error) }
         pendingPings.removeAll()
     }
@@ -68,8 +60,8 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .preface(let version):
-            if version != RPCPreface.version {
-                fail(RPCError(.unavailable, "the server speaks protocol version \(version), this client \(RPCPreface.version)"))
+            if let error = state.receivedPreface(version: version) {
+                fail(error)
                 context.close(promise: nil)
             }
         case .frame(let frame):
@@ -81,11 +73,11 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
         switch frame.kind {
         case .headers:
             guard let headers: Baton_Rpc_V1_ResponseHeaders = decodeEnvelope(frame) else { return }
-            calls[frame.streamID]?.receiveHeaders(RPCMetadata(headers.metadata))
+            state.call(onStream: frame.streamID)?.receiveHeaders(RPCMetadata(headers.metadata))
         case .message:
-            calls[frame.streamID]?.receive(frame.payload)
+            state.call(onStream: frame.streamID)?.receive(frame.payload)
         case .trailers:
-            guard let call = calls[frame.streamID] else { return }
+            guard let call = state.call(onStream: frame.streamID) else { return }
             guard let trailers: Baton_Rpc_V1_Trailers = decodeEnvelope(frame) else {
                 call.finish(.failure(RPCError(.internal, "the server sent unreadable trailers")))
                 return
@@ -99,11 +91,13 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
         case .windowUpdate:
             guard let update: Baton_Rpc_V1_WindowUpdate = decodeEnvelope(frame) else { return }
-            calls[frame.streamID]?.grant(Int(update.messages))
+            state.call(onStream: frame.streamID)?.grant(Int(clamping: update.messages))
         case .settings:
             guard let settings: Baton_Rpc_V1_Settings = decodeEnvelope(frame) else { return }
-            if settings.initialWindowMessages > 0 { sendWindow = Int(settings.initialWindowMessages) }
-            if settings.maxFrameBytes > 0 { serverMaxFrameSize = Int(settings.maxFrameBytes) }
+            state.receivedSettings(
+                initialWindowMessages: settings.initialWindowMessages,
+                maxFrameBytes: settings.maxFrameBytes
+            )
         case .ping:
             if frame.flags & RPCFrame.ackFlag != 0 {
                 var payload = frame.payload
@@ -115,14 +109,12 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
             }
         case .goAway:
             let goAway: Baton_Rpc_V1_GoAway = decodeEnvelope(frame) ?? Baton_Rpc_V1_GoAway()
-            let code = RPCError.Code(rawValue: goAway.code.rawValue)
-            let reason = goAway.reason.isEmpty ? "the server closed the connection" : goAway.reason
-            refusal = RPCError(code == .ok ? .unavailable : code, reason)
-            // Calls the server never saw are failed now (safe to retry elsewhere); the others finish.
-            for (id, call) in calls where id > goAway.lastStreamID {
-                calls[id] = nil
-                call.finish(.failure(RPCError(code == .ok ? .unavailable : code, reason)))
-            }
+            let action = state.receivedGoAway(
+                lastStreamID: goAway.lastStreamID,
+                code: RPCError.Code(rawValue: goAway.code.rawValue),
+                reason: goAway.reason
+            )
+            for call in action.failing { call.finish(.failure(action.error)) }
         default:
             break  // CLOSE_SEND and CANCEL are the client's own frames; a server does not send them
         }
@@ -136,15 +128,20 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     /// Opens a call (on the loop): HEADERS now; messages follow through the returned call.
     func open(headers: Baton_Rpc_V1_CallHeaders, timeout: Duration?) -> Result<ClientCall, RPCError> {
-        if let refusal { return .failure(refusal) }
-        guard let context else { return .failure(RPCError(.unavailable, "the connection to the server closed")) }
-        guard nextStreamID < UInt32.max else {
-            return .failure(RPCError(.unavailable, "this connection has used all its stream ids; connect again"))
+        let id: UInt32
+        switch state.openStream() {
+        case .success(let streamID): id = streamID
+        case .failure(let error): return .failure(error)
         }
-        let id = nextStreamID
-        nextStreamID += 1
-        let call = ClientCall(streamID: id, loop: context.eventLoop, connection: self, receiveWindow: receiveWindow, sendWindow: sendWindow)
-        calls[id] = call
+        guard let context else { return .failure(RPCError(.unavailable, "the connection to the server closed")) }
+        let call = ClientCall(
+            streamID: id,
+            loop: context.eventLoop,
+            connection: self,
+            receiveWindow: receiveWindow,
+            sendWindow: state.sendWindow
+        )
+        state.callOpened(call, streamID: id)
         if let timeout {
             call.deadlineTimer = context.eventLoop.scheduleTask(in: TimeAmount(clamping: timeout)) {
                 call.cancel(RPCError(.deadlineExceeded, "no answer within the \(timeout) timeout"))
@@ -178,7 +175,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func callEnded(_ streamID: UInt32) {
-        calls[streamID] = nil
+        state.callEnded(streamID: streamID)
     }
 
     func sendWindowUpdate(streamID: UInt32, messages: Int) {
@@ -188,7 +185,7 @@ final class ClientConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func ping(_ promise: EventLoopPromise<Void>) {
-        if let refusal {
+        if let refusal = state.refusal {
             promise.fail(refusal)
             return
         }

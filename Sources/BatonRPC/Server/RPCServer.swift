@@ -31,7 +31,6 @@ public final class RPCServer: Service, Sendable {
     private let health: HealthService?
     private let logger: Logger
     private let metrics = RPCServerMetrics()
-    private let handlers = RunningHandlers()
     private let state = Mutex(State.idle)
     private let connections = Mutex<[ObjectIdentifier: Connection]>([:])
     private let serverUID = getuid()
@@ -46,7 +45,7 @@ public final class RPCServer: Service, Sendable {
         configuration.maxWriteBufferBytes = max(2, configuration.maxWriteBufferBytes)
         configuration.maxFrameSize = max(RPCServerConfiguration.minimumMaxFrameSize, configuration.maxFrameSize)
         self.configuration = configuration
-        self.router = RPCRouter(services: services)
+        self.router = RPCRouter(services: services, metrics: metrics)
         self.health = services.lazy.compactMap { $0 as? HealthService }.first
         self.logger = logger
     }
@@ -137,13 +136,32 @@ public final class RPCServer: Service, Sendable {
             try? await connection.channel.closeFuture.get()
         }
         unlink(configuration.socketPath)
-        // Every call has ended, but a cancelled handler may still be finishing on its loop.
-        let stranded = await handlers.waitUntilNoneRun(atMost: .seconds(10))
-        if stranded > 0 {
-            logger.warning("handlers still running at shutdown", metadata: ["handlers": "\(stranded)"])
+        // Every call has ended, but a cancelled handler may still be finishing on its loop: each
+        // connection stays listed until its handlers have returned.
+        let finishing = connections.withLock { $0.values.map(\.handler.handlersFinished) }
+        if !finishing.isEmpty {
+            let allFinished = EventLoopFuture.andAllComplete(finishing, on: listener.eventLoop)
+            if await !Self.completes(allFinished, within: .seconds(10)) {
+                logger.warning(
+                    "handlers still running at shutdown",
+                    metadata: ["connections": "\(connections.withLock { $0.count })"]
+                )
+            }
         }
         try? await group?.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// Whether `future` completes within `limit`.
+    private static func completes(_ future: EventLoopFuture<Void>, within limit: TimeAmount) async -> Bool {
+        let timer = future.eventLoop.scheduleTask(in: limit) {}
+        future.whenComplete { _ in timer.cancel() }
+        do {
+            try await timer.futureResult.get()
+            return false
+        } catch {
+            return true
+        }
     }
 
     // MARK: Connections
@@ -175,16 +193,16 @@ public final class RPCServer: Service, Sendable {
             peer: peer,
             loop: channel.eventLoop,
             logger: logger,
-            metrics: metrics,
-            handlers: handlers
+            metrics: metrics
         )
         let accepting = connections.withLock { connections in
             connections[id] = Connection(channel: channel, handler: handler)
             return state.withLock { if case .listening = $0 { true } else { false } }
         }
         // On the close future, not in the handler: a channel whose handlers never got installed,
-        // or that never became active, still leaves the registry.
-        channel.closeFuture.whenComplete { [weak self] _ in
+        // or that never became active, still leaves the registry, once its handlers returned.
+        channel.closeFuture.whenComplete { _ in handler.channelDidClose() }
+        handler.handlersFinished.whenComplete { [weak self] _ in
             _ = self?.connections.withLock { $0.removeValue(forKey: id) }
         }
         if !accepting {
@@ -194,7 +212,6 @@ public final class RPCServer: Service, Sendable {
             try channel.pipeline.syncOperations.addHandlers([
                 // Withholds reads while the connection's write buffer is over its limit.
                 BackPressureHandler(),
-                ByteToMessageHandler(RPCFrameDecoder(maxFrameSize: configuration.maxFrameSize)),
                 handler,
             ])
         }

@@ -1,144 +1,83 @@
-import BatonProtos
-import Logging
 import NIOCore
 
-/// One call on the server: its buffered request messages, its flow-control windows, its
-/// handler's task and deadline. Confined to the connection's event loop; async entry points
+/// One call on the server: performs what its `StateMachine` decides (wakes the handler, sends,
+/// grants credit) through its wire (`ServerCallTransport`), and owns the handler's task and
+/// deadline. Knows nothing of frames. Confined to the connection's event loop; async entry points
 /// called from elsewhere hop there first.
 final class ServerCall: @unchecked Sendable {
     // All mutable state is touched only on `loop` (asserted), hence `@unchecked Sendable`.
     let streamID: UInt32
     let loop: any EventLoop
-    let path: String
     /// The handler streams until cancelled (an event feed): a shutdown ends it at once instead
     /// of waiting out the grace period, and the client resumes elsewhere or after a restart.
     let endsOnShutdown: Bool
-    /// Unary and server-streaming calls take exactly one request message.
-    let takesOneRequest: Bool
-    /// The largest frame payload the client accepts (its SETTINGS): every frame of the call fits.
-    let clientMaxFrameSize: Int
-    let startedAt: ContinuousClock.Instant
-    private var requestsReceived = 0
-    private weak var connection: ServerConnectionHandler?
+    private let startedAt: ContinuousClock.Instant
+    private weak var transport: (any ServerCallTransport)?
+    private let metrics: RPCServerMetrics.Method
 
-    private var requests = CircularBuffer<ByteBuffer>()
-    private var requestsClosed = false
-    private var failure: (any Error)?
+    private var state: StateMachine
     private var requestWaiter: CheckedContinuation<ByteBuffer?, any Error>?
-    /// Messages the client may still send before it needs a WINDOW_UPDATE from us.
-    private var clientCredit: Int
-    private var consumedSinceGrant = 0
-    private let receiveWindow: Int
-
-    /// Messages the client still allows us to send; never above `maxWindowMessages`.
-    private var sendCredit: Int
-    private let maxWindowMessages: Int
-    private let maxWindowBytes: Int
-    /// Sizes of the sent responses the client has not granted back yet, oldest first, and their
-    /// total: what `maxWindowBytes` caps. Kept for streamed responses only; one response is never
-    /// held back by it.
-    private var unacknowledgedSizes: CircularBuffer<Int>?
-    private var unacknowledgedBytes = 0
     /// What to do when the send may be retried (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, any Error>) -> Void)?
-    /// The waiting send is registered with the connection, to be retried when its write buffer
-    /// drains.
-    private var waitsForWriteBuffer = false
-    private var sentHeaders = false
-    private var initialMetadata = RPCMetadata()
-    private var trailingMetadata = RPCMetadata()
 
-    private(set) var isFinished = false
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
 
     init(
         streamID: UInt32,
         method: RPCMethodHandler,
-        connection: ServerConnectionHandler,
+        transport: any ServerCallTransport,
         loop: any EventLoop,
-        receiveWindow: Int,
-        sendWindow: Int,
-        maxWindowMessages: Int,
-        maxWindowBytes: Int,
-        clientMaxFrameSize: Int
+        flowControl: RPCFlowControl,
+        clientMaxMessageBytes: Int,
+        metrics: RPCServerMetrics.Method
     ) {
         self.streamID = streamID
-        self.path = method.path
         self.endsOnShutdown = method.endsOnShutdown
-        self.takesOneRequest = method.kind == .unary || method.kind == .serverStreaming
-        self.clientMaxFrameSize = clientMaxFrameSize
-        self.connection = connection
+        self.transport = transport
         self.loop = loop
-        self.receiveWindow = receiveWindow
-        self.clientCredit = receiveWindow
-        self.maxWindowMessages = maxWindowMessages
-        self.maxWindowBytes = maxWindowBytes
-        self.sendCredit = min(sendWindow, maxWindowMessages)
-        let streamsResponses = method.kind == .serverStreaming || method.kind == .bidirectionalStreaming
-        self.unacknowledgedSizes = streamsResponses ? CircularBuffer(initialCapacity: 64) : nil
+        self.metrics = metrics
+        self.state = StateMachine(
+            path: method.path,
+            kind: method.kind,
+            flowControl: flowControl,
+            clientMaxMessageBytes: clientMaxMessageBytes
+        )
         self.startedAt = .now
     }
 
-    // MARK: Frames from the client (on the loop)
+    // MARK: From the client, through the wire (on the loop)
 
     /// A request message arrived; a message the call cannot take fails the call.
     func receive(_ message: ByteBuffer) {
         loop.preconditionInEventLoop()
-        guard !isFinished else { return }
-        requestsReceived += 1
-        clientCredit -= 1
-        if clientCredit < 0 {
-            finish(RPCError(.resourceExhausted, "the client sent more messages than its window allows"))
-            return
-        }
-        if requestsClosed {
-            finish(RPCError(.invalidArgument, "a request message arrived after CLOSE_SEND"))
-            return
-        }
-        if takesOneRequest && requestsReceived > 1 {
-            finish(RPCError(.invalidArgument, "\(path) takes exactly one request message"))
-            return
-        }
-        if let waiter = requestWaiter {
-            requestWaiter = nil
-            consumed()
-            waiter.resume(returning: message)
-        } else {
-            requests.append(message)
+        switch state.receivedMessage(message) {
+        case .none:
+            break
+        case .resumeHandler(let message, let grant):
+            grantClient(grant)
+            resumeRequestWaiter(with: .success(message))
+        case .fail(let error):
+            finish(error)
         }
     }
 
     /// The client will send no more request messages.
     func receiveCloseSend() {
         loop.preconditionInEventLoop()
-        requestsClosed = true
-        if let waiter = requestWaiter {
-            requestWaiter = nil
-            waiter.resume(returning: nil)
-        }
+        if state.receivedCloseSend() { resumeRequestWaiter(with: .success(nil)) }
     }
 
-    /// The client granted `count` more response messages: the oldest `count` unacknowledged
-    /// ones are acknowledged, and the credit grows, up to `maxWindowMessages` (so no sequence of
-    /// grants can overflow it).
+    /// The client granted `count` more response messages.
     func grant(_ count: Int) {
         loop.preconditionInEventLoop()
-        let (sum, overflow) = sendCredit.addingReportingOverflow(count)
-        sendCredit = overflow ? maxWindowMessages : min(sum, maxWindowMessages)
-        if unacknowledgedSizes != nil {
-            for _ in 0..<min(count, unacknowledgedSizes!.count) {
-                unacknowledgedBytes -= unacknowledgedSizes!.removeFirst()
-            }
-        }
-        if windowAllowsSending { retrySend() }
+        if state.granted(count) { retrySend() }
     }
 
     /// The connection's write buffer drained below its limit.
     func writeBufferDrained() {
         loop.preconditionInEventLoop()
-        waitsForWriteBuffer = false
-        retrySend()
+        if state.writeBufferDrained() { retrySend() }
     }
 
     private func retrySend() {
@@ -150,9 +89,16 @@ final class ServerCall: @unchecked Sendable {
     // MARK: Handler side
 
     func nextRequestMessage() async throws -> ByteBuffer? {
-        if loop.inEventLoop, let ready = try takeRequest() { return ready.message }
+        let onLoop = loop.inEventLoop
+        if onLoop, let ready = try takeRequest() { return ready.message }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
+                guard !onLoop else {
+                    // The state waits since `takeRequest` above, and nothing else ran on the loop
+                    // since: a message arriving later must find the waiter.
+                    self.requestWaiter = continuation
+                    return
+                }
                 loop.execute {
                     do {
                         if let ready = try self.takeRequest() {
@@ -166,7 +112,7 @@ final class ServerCall: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            loop.execute { self.failWaiters(CancellationError()) }
+            loop.execute { self.handlerCancelled() }
         }
     }
 
@@ -177,47 +123,41 @@ final class ServerCall: @unchecked Sendable {
 
     /// A buffered message or the end of the requests; nil when the handler must wait.
     private func takeRequest() throws -> Ready? {
-        if let failure { throw failure }
-        if let message = requests.popFirst() {
-            consumed()
+        switch state.nextRequest(taskIsCancelled: Task.isCancelled) {
+        case .message(let message, let grant):
+            grantClient(grant)
             return Ready(message: message)
+        case .end:
+            return Ready(message: nil)
+        case .wait:
+            return nil
+        case .cancelled:
+            throw CancellationError()
         }
-        if requestsClosed { return Ready(message: nil) }
-        if Task.isCancelled { throw CancellationError() }
-        return nil
     }
 
-    /// Grants the client more messages once it has used half its window (or
-    /// `RPCFlowControl.messagesPerGrant`, for a large window), in one frame.
-    private func consumed() {
-        consumedSinceGrant += 1
-        if consumedSinceGrant * 2 >= receiveWindow || consumedSinceGrant >= RPCFlowControl.messagesPerGrant {
-            let grant = consumedSinceGrant
-            consumedSinceGrant = 0
-            clientCredit += grant
-            connection?.sendWindowUpdate(streamID: streamID, messages: grant)
-        }
+    private func grantClient(_ grant: Int?) {
+        guard let grant else { return }
+        transport?.grantRequestMessages(grant, streamID: streamID)
     }
 
     func sendResponseMessage(_ message: ByteBuffer) async throws {
-        if loop.inEventLoop, try trySend(message) == nil { return }
+        if loop.inEventLoop, try trySend(message) { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 loop.execute { self.sendWhenAllowed(message, continuation) }
             }
         } onCancel: {
-            loop.execute { self.failWaiters(CancellationError()) }
+            loop.execute { self.handlerCancelled() }
         }
     }
 
     private func sendWhenAllowed(_ message: ByteBuffer, _ continuation: CheckedContinuation<Void, any Error>) {
-        let blocker: SendBlocker
         do {
-            guard let reason = try trySend(message) else {
+            if try trySend(message) {
                 continuation.resume()
                 return
             }
-            blocker = reason
         } catch {
             continuation.resume(throwing: error)
             return
@@ -229,76 +169,32 @@ final class ServerCall: @unchecked Sendable {
             case .failure(let error): continuation.resume(throwing: error)
             }
         }
-        if blocker == .writeBuffer, !waitsForWriteBuffer {
-            waitsForWriteBuffer = true
-            connection?.retryWhenDrained(self)
+    }
+
+    /// Sends now if the window and the connection's write buffer allow; false when the handler
+    /// must wait.
+    private func trySend(_ message: ByteBuffer) throws -> Bool {
+        switch state.sendMessage(bytes: message.readableBytes, connectionIsWritable: transport?.isWritable ?? true) {
+        case .send(let headers):
+            if let headers { transport?.sendResponseHeaders(headers, streamID: streamID) }
+            transport?.sendResponseMessage(message, streamID: streamID)
+            return true
+        case .wait(_, let registerForDrain):
+            if registerForDrain { transport?.retryWhenWritable(self) }
+            return false
+        case .fail(let error):
+            throw error
+        case .cancelled:
+            throw CancellationError()
         }
     }
-
-    /// What holds a response back.
-    private enum SendBlocker {
-        /// The client's window (or the server's cap on it) is used up: wait for WINDOW_UPDATE.
-        case window
-        /// The connection has more unwritten bytes than its limit: wait until they drain.
-        case writeBuffer
-    }
-
-    /// Sends now if the window and the connection's write buffer allow; otherwise says what the
-    /// handler must wait for.
-    private func trySend(_ message: ByteBuffer) throws -> SendBlocker? {
-        if let failure { throw failure }
-        guard !isFinished else { throw CancellationError() }
-        guard message.readableBytes <= clientMaxFrameSize else {
-            throw RPCError(
-                .resourceExhausted,
-                "a response of \(message.readableBytes) bytes exceeds the client's limit of \(clientMaxFrameSize) bytes"
-            )
-        }
-        guard windowAllowsSending else { return .window }
-        guard connection?.isWritable ?? true else { return .writeBuffer }
-        sendCredit -= 1
-        if unacknowledgedSizes != nil {
-            unacknowledgedSizes!.append(message.readableBytes)
-            unacknowledgedBytes += message.readableBytes
-        }
-        sendHeadersIfNeeded()
-        connection?.write(RPCFrame(streamID: streamID, kind: .message, payload: message))
-        return nil
-    }
-
-    /// The client's credit, and the byte cap once enough messages are unacknowledged that the
-    /// client is bound to grant some back (`RPCFlowControl.messagesPerGrant`).
-    private var windowAllowsSending: Bool {
-        guard sendCredit > 0 else { return false }
-        guard let sizes = unacknowledgedSizes, sizes.count >= RPCFlowControl.messagesPerGrant else { return true }
-        return unacknowledgedBytes < maxWindowBytes
-    }
-
-    /// HEADERS goes out once, before the first response, and only when it carries response
-    /// metadata: a client takes its absence as none (PROTOCOL.md 6.2), and the common call saves
-    /// a frame.
-    private func sendHeadersIfNeeded() {
-        guard !sentHeaders else { return }
-        sentHeaders = true
-        guard !initialMetadata.entries.isEmpty else { return }
-        let payload = FittedEnvelope.responseHeaders(metadata: initialMetadata.wire, maxBytes: clientMaxFrameSize)
-        connection?.write(RPCFrame(streamID: streamID, kind: .headers, payload: payload))
-    }
-
-    /// The trailers of a call that succeeded with no trailing metadata, the common case,
-    /// encoded once.
-    private static let okTrailers: ByteBuffer = {
-        var trailers = Baton_Rpc_V1_Trailers()
-        trailers.status = RPCError(.ok, "").status
-        return encodeEnvelope(trailers)
-    }()
 
     func setInitialMetadata(_ metadata: RPCMetadata) {
-        onLoop { self.initialMetadata = metadata }
+        onLoop { self.state.setInitialMetadata(metadata) }
     }
 
     func setTrailingMetadata(_ metadata: RPCMetadata) {
-        onLoop { self.trailingMetadata = metadata }
+        onLoop { self.state.setTrailingMetadata(metadata) }
     }
 
     private func onLoop(_ body: @escaping @Sendable () -> Void) {
@@ -310,50 +206,44 @@ final class ServerCall: @unchecked Sendable {
     /// Ends the call with `error`'s status (nil for OK), sending the trailers.
     func finish(_ error: RPCError?) {
         loop.preconditionInEventLoop()
-        guard !isFinished else { return }
-        sendHeadersIfNeeded()
-        isFinished = true
-        let payload: ByteBuffer
-        if error == nil && trailingMetadata.entries.isEmpty {
-            payload = Self.okTrailers
-        } else {
-            payload = FittedEnvelope.trailers(
-                status: (error ?? RPCError(.ok, "")).status,
-                metadata: (error.map { $0.metadata.entries.isEmpty ? trailingMetadata : $0.metadata }
-                    ?? trailingMetadata).wire,
-                maxBytes: clientMaxFrameSize
-            )
-        }
-        connection?.write(RPCFrame(streamID: streamID, kind: .trailers, payload: payload))
-        end(code: error?.code ?? .ok)
+        guard let ending = state.finish(error) else { return }
+        if let headers = ending.headers { transport?.sendResponseHeaders(headers, streamID: streamID) }
+        transport?.sendTrailers(error: ending.error, metadata: ending.trailingMetadata, streamID: streamID)
+        end(code: ending.error?.code ?? .ok, handlerWasWaiting: ending.handlerWasWaiting)
     }
 
     /// Ends the call without trailers: the client cancelled it or the connection is gone.
     func abandon(code: RPCError.Code) {
         loop.preconditionInEventLoop()
-        guard !isFinished else { return }
-        isFinished = true
-        end(code: code)
+        guard let handlerWasWaiting = state.abandon() else { return }
+        end(code: code, handlerWasWaiting: handlerWasWaiting)
     }
 
-    private func end(code: RPCError.Code) {
+    private func end(code: RPCError.Code, handlerWasWaiting: Bool) {
         deadlineTimer?.cancel()
         deadlineTimer = nil
         task?.cancel()
-        failWaiters(CancellationError())
-        connection?.callEnded(self, code: code)
-        connection = nil
+        if handlerWasWaiting { failWaiters() }
+        metrics.callFinished(code: code, duration: .now - startedAt)
+        transport?.callEnded(self)
+        transport = nil
     }
 
-    private func failWaiters(_ error: any Error) {
-        if failure == nil, isFinished { failure = error }
-        if let waiter = requestWaiter {
-            requestWaiter = nil
-            waiter.resume(throwing: error)
-        }
+    private func handlerCancelled() {
+        if state.handlerCancelled() { failWaiters() }
+    }
+
+    private func failWaiters() {
+        resumeRequestWaiter(with: .failure(CancellationError()))
         if let waiter = sendWaiter {
             sendWaiter = nil
-            waiter(.failure(error))
+            waiter(.failure(CancellationError()))
         }
+    }
+
+    private func resumeRequestWaiter(with result: Result<ByteBuffer?, any Error>) {
+        guard let waiter = requestWaiter else { return }
+        requestWaiter = nil
+        waiter.resume(with: result)
     }
 }
