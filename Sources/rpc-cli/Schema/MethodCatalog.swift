@@ -55,15 +55,6 @@ struct MethodCatalog {
         return method
     }
 
-    /// A service by its full name (`baton.v1.Chats`).
-    func service(named name: String) throws -> ProtoServiceSchema {
-        let fullName = DescriptorSet.fullName(of: name)
-        guard let service = services.first(where: { $0.name == fullName }) else {
-            throw CLIFailure.unknownName("unknown service \(name); `rpc-cli list` shows what batond serves")
-        }
-        return service
-    }
-
     private static func kind(of kind: Baton_Rpc_V1_StreamingKind) -> ProtoMethodKind? {
         switch kind {
         case .unary: .unary
