@@ -13,6 +13,8 @@ struct RPCCLI: AsyncParsableCommand {
             input data (JSON or protobuf); 69 cannot reach batond; 100 + N when a call ends with \
             status N (e.g. 103 INVALID_ARGUMENT, 104 DEADLINE_EXCEEDED, 105 NOT_FOUND, 109 \
             FAILED_PRECONDITION, 110 ABORTED, 114 UNAVAILABLE).
+            Connection options (--socket, --timeout, -H) go before the subcommand or after it: \
+            rpc-cli --socket PATH list.
             Shell completion: rpc-cli --generate-completion-script bash|zsh|fish.
             """,
         version: BatonVersion.line(for: "rpc-cli"),
