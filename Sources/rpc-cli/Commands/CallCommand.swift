@@ -93,26 +93,22 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         let encode: @Sendable (JSONValueSplitter.Value) throws -> [UInt8] = { value in
             try Self.encode(value, schema)
         }
+        let text: String
         switch RequestData(data) {
-        case .standardInput where streamsRequests:
+        case .standardInput where streamsRequests, .none where streamsRequests:
             return .standardInput(encode)
-        case .standardInput:
-            return .messages(try single(RequestData.readStandardInput(), schema).map(encode))
-        case .text(let text) where streamsRequests:
-            return .messages(try JSONValueSplitter.values(of: text).map(encode))
-        case .text(let text):
-            return .messages(try single(text, schema).map(encode))
-        case .file(let path):
-            let text = try RequestData.read(path)
-            return .messages(try (streamsRequests ? JSONValueSplitter.values(of: text) : single(text, schema)).map(encode))
-        case .none where streamsRequests:
-            return .standardInput(encode)
-        case .none:
+        case .none where isatty(STDIN_FILENO) != 0:
             // Nobody types a whole JSON request at a terminal and presses Ctrl-D: without -d or a
             // pipe, the request is empty, as with grpcurl.
-            guard isatty(STDIN_FILENO) == 0 else { return .messages([try encode(JSONValueSplitter.Value.empty)]) }
-            return .messages(try single(RequestData.readStandardInput(), schema).map(encode))
+            return .messages([try encode(.empty)])
+        case .none, .standardInput:
+            text = try RequestData.readStandardInput()
+        case .text(let given):
+            text = given
+        case .file(let path):
+            text = try RequestData.read(path)
         }
+        return .messages(try (streamsRequests ? JSONValueSplitter.values(of: text) : single(text, schema)).map(encode))
     }
 
     /// The one request of a method that takes one: blank input is the empty request.
