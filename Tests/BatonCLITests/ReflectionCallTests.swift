@@ -57,6 +57,20 @@ import Testing
         }
     }
 
+    @Test("a newer server's method whose request type rpc-cli does not know exits 64 naming the type")
+    func newerServersUnknownMessage() async throws {
+        let reflection = try #require(BatonSchema.services.first { $0.name == "baton.rpc.v1.Reflection" })
+        var method = Self.futureEcho
+        method.inputType = "baton.v9.FutureRequest"
+        let future = ProtoServiceSchema(name: method.service, methods: [method])
+        try await withServer([FutureService(), ReflectionService(services: [future, reflection])]) { socket in
+            let result = try RPCCLI.run(["call", "baton.v9.Future/Echo", "-d", "{}"], socket: socket)
+            #expect(result.exited(with: 64), "\(result.terminationStatus) \(result.standardError)")
+            #expect(result.standardError.contains("baton.v9.FutureRequest"), "\(result.standardError)")
+            #expect(result.standardOutput.isEmpty)
+        }
+    }
+
     @Test("without reflection on the server, call uses the built-in schema")
     func fallsBackWithoutReflection() async throws {
         try await withServer([HealthService()]) { socket in
