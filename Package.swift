@@ -186,7 +186,11 @@ let package = Package(
         // rpc-cli against a real batond, the README walkthrough, and the example clients.
         .testTarget(
             name: "BatonCLITests",
-            dependencies: ["batond", "rpc-cli", "BatonProtos", "BatonRPC", "BatonTestSupport"]
+            dependencies: [
+                "batond", "rpc-cli", "BatonProtos", "BatonRPC", "BatonTestSupport",
+                // For servers that are not batond: one without reflection, one newer than rpc-cli.
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

@@ -24,7 +24,8 @@ struct Batond: AsyncParsableCommand {
             The database defaults to $XDG_DATA_HOME/baton/baton.sqlite (~/.local/share/baton/ without \
             XDG_DATA_HOME, /var/lib/baton/ as root); it is created (folder 0700, files 0600) and migrated \
             on first start, and one batond at a time may open it.
-            """
+            """,
+        version: BatonVersion.line(for: "batond")
     )
 
     @Option(help: "The Unix socket to listen on (default: $BATON_SOCKET, else the runtime folder).")

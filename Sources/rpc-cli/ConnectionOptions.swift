@@ -15,6 +15,29 @@ struct ConnectionOptions: ParsableArguments {
 
     var socketPath: String { socket ?? BatonSocketPath.default }
 
+    /// The options above that take a value, as written on the command line.
+    private static let namesTakingValue: Set<String> = ["--socket", "--timeout", "-H"]
+
+    /// `arguments` with the connection options written before the subcommand
+    /// (`rpc-cli --socket PATH list`, as grpcurl and varlinkctl take them) moved after its name,
+    /// where the subcommand parses them.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            guard namesTakingValue.contains(name) else { break }
+            let takesNext = name == argument
+            let end = takesNext ? index + 2 : index + 1
+            guard end <= arguments.endIndex else { break }
+            leading += arguments[index..<end]
+            index = end
+        }
+        guard !leading.isEmpty, index < arguments.endIndex, !arguments[index].hasPrefix("-") else { return arguments }
+        return [arguments[index]] + leading + arguments[(index + 1)...]
+    }
+
     func validate() throws {
         for entry in header where entry.firstIndex(of: "=").map({ $0 == entry.startIndex }) ?? true {
             throw ValidationError("-H takes key=value, got \(entry)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonProtos
 import Foundation
 
 /// `rpc-cli`: Baton's command line, for converting, inspecting and calling Baton messages.
@@ -12,8 +13,11 @@ struct RPCCLI: AsyncParsableCommand {
             input data (JSON or protobuf); 69 cannot reach batond; 100 + N when a call ends with \
             status N (e.g. 103 INVALID_ARGUMENT, 104 DEADLINE_EXCEEDED, 105 NOT_FOUND, 109 \
             FAILED_PRECONDITION, 110 ABORTED, 114 UNAVAILABLE).
+            Connection options (--socket, --timeout, -H) go before the subcommand or after it: \
+            rpc-cli --socket PATH list.
             Shell completion: rpc-cli --generate-completion-script bash|zsh|fish.
             """,
+        version: BatonVersion.line(for: "rpc-cli"),
         subcommands: [
             ListCommand.self, HealthCommand.self, CallCommand.self, WatchCommand.self, EncodeCommand.self, DecodeCommand.self,
             DescribeCommand.self,
@@ -27,7 +31,7 @@ struct RPCCLI: AsyncParsableCommand {
         do {
             // Errors print as JSON only when asked (--format json): a terminal-less stdout says
             // nothing about who reads stderr.
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(ConnectionOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
             errorFormat = Self.errorFormat(of: command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

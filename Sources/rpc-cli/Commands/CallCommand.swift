@@ -14,22 +14,22 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         commandName: "call",
         abstract: "Call a method with a JSON request and print the response.",
         discussion: """
-            The request is -d's JSON, or stdin, read to its end before connecting, when -d is absent \
-            (an empty request when stdin is a terminal). Streaming responses print one JSON \
-            object per line as they arrive. Client- and bidirectional-streaming calls read one JSON \
-            request per line from stdin (or take -d as the only request); a bidirectional call prints \
-            responses while it still reads requests.
-            Example: rpc-cli call baton.v1.Chats/ListTransferTargets -d '{"chatId":"chat-1"}'
+            The request is -d's JSON, -d @FILE's, or stdin's (-d @-, or no -d when stdin is not a \
+            terminal; an empty request when it is). Streaming responses print one JSON object per \
+            line as they arrive. Client- and bidirectional-streaming calls read their requests as \
+            JSON objects one after another, separated by whitespace or not, on one line or many, \
+            from stdin or -d; a bidirectional call prints responses while it still reads requests.
+            Example: rpc-cli call baton.v1.Chats.ListTransferTargets -d '{"chatId":"chat-1"}'
             """
     )
 
     @Argument(
-        help: "The method, as Service/Method (baton.v1.Chats/GetChat) or its path (/baton.v1.Chats/GetChat).",
+        help: "The method, as Service/Method (baton.v1.Chats/GetChat), Service.Method or its path (/baton.v1.Chats/GetChat).",
         completion: .list(BatonSchema.services.flatMap { $0.methods.map { "\($0.service)/\($0.name)" } })
     )
     var method: String
 
-    @Option(name: .shortAndLong, help: "The request as JSON.")
+    @Option(name: .shortAndLong, help: "The request as JSON, @FILE to read it from a file, or @- from stdin.")
     var data: String?
 
     @Flag(help: "Print an example request for the method (every field, placeholder values) instead of calling it.")
@@ -44,15 +44,14 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        guard let schema = BatonSchema.method(method) else {
-            throw CLIFailure.unknownName("unknown method \(method); `rpc-cli list` shows what batond serves")
-        }
         if template {
-            Terminal.printLine(try RequestTemplate.json(forMethod: schema.path))
+            Terminal.printLine(try RequestTemplate.json(forMethod: method))
             return
         }
-        let requests = try requestSource(for: schema)
-        try await connection.withClient { client in try await call(schema, requests, on: client) }
+        try await connection.withClient { client in
+            let schema = try await MethodCatalog.served(by: client, connection: connection).method(named: method)
+            try await call(schema, try requestSource(for: schema), on: client)
+        }
     }
 
     /// Makes the call, streaming `requests` out while printing the responses as they come.
@@ -82,7 +81,7 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
             report.finished(sent: try? await sender.value, trailers: trailers, error: nil)
         } catch let error as RPCError {
             sender.cancel()
-            // A request line that is not valid JSON cancelled the call: that is the error to report.
+            // A request that is not valid JSON cancelled the call: that is the error to report.
             if case .failure(let failure as CLIFailure) = await sender.result { throw failure }
             report.finished(sent: nil, trailers: error.metadata, error: error)
             throw CLIFailure.status(error)
@@ -91,30 +90,59 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
 
     private func requestSource(for schema: ProtoMethodSchema) throws -> RequestSource {
         let streamsRequests = schema.kind == .clientStreaming || schema.kind == .bidirectionalStreaming
-        if let data {
-            return .messages([try encode(data, schema)])
+        let encode: @Sendable (JSONValueSplitter.Value) throws -> [UInt8] = { value in
+            try Self.encode(value, schema)
         }
-        if streamsRequests {
-            return .lines { line in try encode(line, schema) }
+        let text: String
+        switch RequestData(data) {
+        case .standardInput where streamsRequests, .none where streamsRequests:
+            return .standardInput(encode)
+        case .none where isatty(STDIN_FILENO) != 0:
+            // Nobody types a whole JSON request at a terminal and presses Ctrl-D: without -d or a
+            // pipe, the request is empty, as with grpcurl.
+            return .messages([try encode(.empty)])
+        case .none, .standardInput:
+            text = try RequestData.readStandardInput()
+        case .text(let given):
+            text = given
+        case .file(let path):
+            text = try RequestData.read(path)
         }
-        // Nobody types a whole JSON request at a terminal and presses Ctrl-D: without -d or a
-        // pipe, the request is empty, as with grpcurl.
-        guard isatty(STDIN_FILENO) == 0 else { return .messages([try encode("{}", schema)]) }
-        let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        return .messages([try encode(input.allSatisfy(\.isWhitespace) ? "{}" : input, schema)])
+        return .messages(try (streamsRequests ? JSONValueSplitter.values(of: text) : single(text, schema)).map(encode))
     }
 
-    private func encode(_ json: String, _ schema: ProtoMethodSchema) throws -> [UInt8] {
-        try CLIFailure.mapping { try ProtoJSON.binaryFromJSON(json, messageName: schema.inputType) }
+    /// The one request of a method that takes one: blank input is the empty request.
+    private func single(_ text: String, _ schema: ProtoMethodSchema) throws -> [JSONValueSplitter.Value] {
+        let values: [JSONValueSplitter.Value]
+        do {
+            values = try JSONValueSplitter.values(of: text)
+        } catch {
+            // Not a sequence of objects: the JSON parser says what is wrong with it, and where.
+            return [JSONValueSplitter.Value(text: text, line: 1, column: 1)]
+        }
+        guard values.count <= 1 else {
+            throw CLIFailure.badInput(
+                "\(schema.service)/\(schema.name) takes one request; the input holds \(values.count) (the second at \(values[1].position))"
+            )
+        }
+        return values.isEmpty ? [.empty] : values
+    }
+
+    private static func encode(_ value: JSONValueSplitter.Value, _ schema: ProtoMethodSchema) throws -> [UInt8] {
+        do {
+            return try CLIFailure.mapping { try ProtoJSON.binaryFromJSON(value.text, messageName: schema.inputType) }
+        } catch CLIFailure.badInput(let reason) where value.line > 1 || value.column > 1 {
+            throw CLIFailure.badInput("the request at \(value.position): \(reason)")
+        }
     }
 }
 
 /// Where a call's request messages come from.
 enum RequestSource: Sendable {
-    /// Already encoded (from -d, or stdin read whole for a single-request method).
+    /// Already encoded (from -d, a file, or stdin read whole for a single-request method).
     case messages([[UInt8]])
-    /// One JSON message per stdin line, encoded and sent as each line arrives.
-    case lines(@Sendable (String) throws -> [UInt8])
+    /// JSON objects read from stdin, each encoded and sent as soon as it is complete.
+    case standardInput(@Sendable (JSONValueSplitter.Value) throws -> [UInt8])
 
     /// Sends every request, then half-closes; returns how many were sent.
     func send(on call: RPCClientCall) async throws -> Int {
@@ -125,18 +153,16 @@ enum RequestSource: Sendable {
                 try await call.send(ByteBuffer(bytes: message))
                 count += 1
             }
-        case .lines(let encode):
-            for await line in StandardInputLines.stream() where !line.allSatisfy(\.isWhitespace) {
-                let message: [UInt8]
-                do {
-                    message = try encode(line)
-                } catch {
-                    // A bad line ends the call: the server must not act on a stream cut short.
-                    call.cancel()
-                    throw error
+        case .standardInput(let encode):
+            do {
+                for try await value in StandardInputValues.stream() {
+                    try await call.send(ByteBuffer(bytes: try encode(value)))
+                    count += 1
                 }
-                try await call.send(ByteBuffer(bytes: message))
-                count += 1
+            } catch let failure as CLIFailure {
+                // Bad input ends the call: the server must not act on a stream cut short.
+                call.cancel()
+                throw failure
             }
         }
         call.closeSend()
@@ -144,14 +170,22 @@ enum RequestSource: Sendable {
     }
 }
 
-/// stdin's lines as they are typed or piped, read on a thread of their own: a blocking read
-/// must not hold one of the few threads Swift's concurrency runs on.
-enum StandardInputLines {
-    static func stream() -> AsyncStream<String> {
-        AsyncStream { continuation in
+/// stdin's JSON objects as they are typed or piped, read on a thread of their own: a blocking
+/// read must not hold one of the few threads Swift's concurrency runs on.
+enum StandardInputValues {
+    static func stream() -> AsyncThrowingStream<JSONValueSplitter.Value, any Error> {
+        AsyncThrowingStream { continuation in
             let reader = Thread {
-                while let line = readLine(strippingNewline: true) { continuation.yield(line) }
-                continuation.finish()
+                var splitter = JSONValueSplitter()
+                do {
+                    while case let chunk = FileHandle.standardInput.availableData, !chunk.isEmpty {
+                        for value in try splitter.append(chunk) { continuation.yield(value) }
+                    }
+                    try splitter.finish()
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
             }
             reader.start()
         }

@@ -3,7 +3,7 @@ import BatonProtos
 
 /// `rpc-cli describe [symbol]`: a service, method, message or enum as .proto text with its
 /// comments, like `grpcurl describe`; or, with `--template`, example JSON to call a method with.
-struct DescribeCommand: AsyncParsableCommand {
+struct DescribeCommand: AsyncParsableCommand, FormatsItsErrors {
     static let configuration = CommandConfiguration(
         commandName: "describe",
         abstract: "Print a service, method, message or enum of the schema with its documentation.",
@@ -11,6 +11,8 @@ struct DescribeCommand: AsyncParsableCommand {
             Without a symbol, prints every service with its methods. The schema comes from batond's \
             reflection; when batond cannot be reached, rpc-cli describes the schema it was built with \
             and says so on stderr.
+            --format json prints the same as JSON objects ({"kind":"method","fullName":…}; without a \
+            symbol, {"services":[…]}).
             Examples: rpc-cli describe baton.v1.Chats/TransferChat; rpc-cli describe baton.v1.TransferMode; \
             rpc-cli describe --template baton.v1.Chats/TransferChat > request.json
             """
@@ -28,6 +30,9 @@ struct DescribeCommand: AsyncParsableCommand {
     @Flag(help: "Print example JSON instead: a method's request, or the message itself, every field filled.")
     var template = false
 
+    @OptionGroup var output: OutputOptions
+
+    var errorFormat: OutputFormat? { output.format }
     @OptionGroup var connection: ConnectionOptions
 
     /// Services, methods and messages of the schema rpc-cli was built with, for shell completion.
@@ -44,13 +49,19 @@ struct DescribeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let schema = try await SchemaSource.schema(defining: symbol, connection: connection)
+        // A description is for reading, piped or not: JSON only when asked.
+        let json = output.format == .json
         guard let symbol else {
-            Terminal.printLine(SchemaText.describeServices(in: schema))
+            Terminal.printLine(
+                json ? SchemaJSON.describeServices(in: schema, prettyPrinted: output.pretty) : SchemaText.describeServices(in: schema)
+            )
             return
         }
         guard let found = schema.symbol(named: symbol) else { throw SchemaSource.unknownSymbol(symbol) }
         guard template else {
-            Terminal.printLine(SchemaText.describe(found, in: schema))
+            Terminal.printLine(
+                json ? SchemaJSON.describe(found, in: schema, prettyPrinted: output.pretty) : SchemaText.describe(found, in: schema)
+            )
             return
         }
         switch found {

@@ -2,22 +2,25 @@ import ArgumentParser
 import BatonProtos
 import BatonRPC
 
-/// `rpc-cli list`: the services and methods batond serves, from its reflection.
+/// `rpc-cli list [service]`: the services and methods batond serves, from its reflection.
 struct ListCommand: AsyncParsableCommand, FormatsItsErrors {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the services batond serves, with their methods' streaming kinds and message types."
+        abstract: "List the services batond serves, with their methods' streaming kinds and message types.",
+        discussion: "--format json prints the ListServicesResponse (with a service: only that service's entry)."
     )
 
-    @Option(help: "text (default) or json: the ListServicesResponse as JSON.")
-    var format: OutputFormat = .text
+    @Argument(help: "Only this service's methods (baton.v1.Chats).", completion: .list(BatonSchema.services.map(\.name)))
+    var service: String?
 
-    var errorFormat: OutputFormat? { format }
+    @OptionGroup var output: OutputOptions
+
+    var errorFormat: OutputFormat? { output.format }
 
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let response = try await connection.withClient { client in
+        var response = try await connection.withClient { client in
             try await CLIFailure.calling {
                 try await client.unary(
                     "/baton.rpc.v1.Reflection/ListServices",
@@ -28,8 +31,21 @@ struct ListCommand: AsyncParsableCommand, FormatsItsErrors {
                 )
             }
         }
-        if format == .json {
-            Terminal.printLine(try ProtoJSON.jsonFromBinary(try response.serializedBytes(), messageName: Baton_Rpc_V1_ListServicesResponse.protoMessageName))
+        if let service {
+            let fullName = DescriptorSet.fullName(of: service)
+            response.services = response.services.filter { $0.fullName == fullName }
+            guard !response.services.isEmpty else {
+                throw CLIFailure.unknownName("unknown service \(service); `rpc-cli list` shows what batond serves")
+            }
+        }
+        // A listing is for reading and grep, piped or not: JSON only when asked.
+        if output.format == .json {
+            Terminal.printLine(
+                try ProtoJSON.jsonFromBinary(
+                    try response.serializedBytes(), messageName: Baton_Rpc_V1_ListServicesResponse.protoMessageName,
+                    options: output.jsonOptions
+                )
+            )
             return
         }
         for service in response.services.sorted(by: { $0.fullName < $1.fullName }) {

@@ -3,10 +3,38 @@ import BatonProtos
 /// Chats as a person reads them: a summary line, then the transcript entries as a table.
 enum ChatText {
     static func chat(_ response: Baton_V1_GetChatResponse) -> String {
-        guard let chat = response.chat else { return "" }
-        var text = summary(chat) + "\n" + transcript(chat.transcript)
+        var text = chat(response.chat)
         if response.transcriptHasMore { text += "\n(more entries follow: pass afterSequence)" }
         return text
+    }
+
+    /// The summary line, then the transcript the response carries.
+    static func chat(_ chat: Baton_V1_Chat?) -> String {
+        guard let chat else { return "" }
+        return summary(chat) + "\n" + transcript(chat.transcript)
+    }
+
+    /// One line per chat: `ListChats`.
+    static func chats(_ chats: [Baton_V1_Chat]) -> String {
+        var table = TextTable("CHAT", "STATE", "OWNER", "TEAM", "VISITOR", "ENTRIES", "VERSION", "UPDATED (UTC)")
+        for chat in chats {
+            table.append(
+                chat.id, HumanTables.label(chat.state), chat.ownerRepID, chat.teamID, chat.visitor.map(visitor) ?? "",
+                "\(chat.transcriptLength)", "\(chat.version)", HumanTables.utcTime(chat.updatedAt)
+            )
+        }
+        return table.rendered
+    }
+
+    /// An answered or withdrawn two-phase transfer: `tr-1 accepted: ana -> ben`, then the chat.
+    static func resolved(_ transfer: Baton_V1_PendingTransfer?, _ chat: Baton_V1_Chat?, appended: [Baton_V1_TranscriptEntry]) -> String {
+        var lines: [String] = []
+        if let transfer {
+            lines.append("\(transfer.id) \(HumanTables.label(transfer.state)): \(transfer.fromRepID) -> \(transfer.toRepID)")
+        }
+        if let chat { lines.append(summary(chat)) }
+        if !appended.isEmpty { lines.append(transcript(appended)) }
+        return lines.joined(separator: "\n")
     }
 
     static func transfer(_ response: Baton_V1_TransferChatResponse) -> String {
@@ -32,11 +60,14 @@ enum ChatText {
     private static func summary(_ chat: Baton_V1_Chat) -> String {
         var parts = [chat.id, HumanTables.label(chat.state), "owner \(chat.ownerRepID)"]
         if !chat.teamID.isEmpty { parts.append("team \(chat.teamID)") }
-        if let visitor = chat.visitor {
-            parts.append("visitor " + (visitor.email.isEmpty ? visitor.name : "\(visitor.name) <\(visitor.email)>"))
-        }
+        if let visitor = chat.visitor { parts.append("visitor " + Self.visitor(visitor)) }
         parts.append("version \(chat.version)")
         return parts.joined(separator: "  ")
+    }
+
+    /// `Sam Lee <sam@example.org>`.
+    private static func visitor(_ visitor: Baton_V1_Visitor) -> String {
+        visitor.email.isEmpty ? visitor.name : "\(visitor.name) <\(visitor.email)>"
     }
 
     private static func transcript(_ entries: [Baton_V1_TranscriptEntry]) -> String {

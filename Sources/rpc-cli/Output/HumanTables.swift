@@ -1,15 +1,39 @@
 import BatonProtos
 import Foundation
 
-/// The text rendering of the messages people look at rather than parse: reps, transfer targets,
-/// free slots and events. Everything else prints as indented JSON.
+/// The text rendering of the messages people look at rather than parse: every response that
+/// returns reps, chats, meetings or slots is a table (a chat: its summary line and transcript),
+/// events are lines. Everything else prints as indented JSON.
 enum HumanTables {
     /// The message as a table or line, or nil when it has no human rendering.
     static func render(_ bytes: [UInt8], messageName: String) throws -> String? {
         switch messageName {
         case Baton_V1_ListRepsResponse.protoMessageName:
             let response = try decode(bytes, as: Baton_V1_ListRepsResponse.self)
-            return reps(response) + morePages(response.page)
+            return reps(response.reps) + morePages(response.page)
+        case Baton_V1_GetRepResponse.protoMessageName:
+            return reps([try decode(bytes, as: Baton_V1_GetRepResponse.self).rep].compactMap { $0 })
+        case Baton_V1_SetPresenceResponse.protoMessageName:
+            return reps([try decode(bytes, as: Baton_V1_SetPresenceResponse.self).rep].compactMap { $0 })
+        case Baton_V1_UpsertRepResponse.protoMessageName:
+            let response = try decode(bytes, as: Baton_V1_UpsertRepResponse.self)
+            return reps([response.rep].compactMap { $0 }) + (response.created ? "\n(created)" : "\n(updated)")
+        case Baton_V1_ListChatsResponse.protoMessageName:
+            let response = try decode(bytes, as: Baton_V1_ListChatsResponse.self)
+            return ChatText.chats(response.chats) + morePages(response.page)
+        case Baton_V1_StartChatResponse.protoMessageName:
+            return ChatText.chat(try decode(bytes, as: Baton_V1_StartChatResponse.self).chat)
+        case Baton_V1_EndChatResponse.protoMessageName:
+            return ChatText.chat(try decode(bytes, as: Baton_V1_EndChatResponse.self).chat)
+        case Baton_V1_AcceptTransferResponse.protoMessageName:
+            let response = try decode(bytes, as: Baton_V1_AcceptTransferResponse.self)
+            return ChatText.resolved(response.transfer, response.chat, appended: response.appendedEntries)
+        case Baton_V1_DeclineTransferResponse.protoMessageName:
+            let response = try decode(bytes, as: Baton_V1_DeclineTransferResponse.self)
+            return ChatText.resolved(response.transfer, response.chat, appended: [])
+        case Baton_V1_CancelTransferResponse.protoMessageName:
+            let response = try decode(bytes, as: Baton_V1_CancelTransferResponse.self)
+            return ChatText.resolved(response.transfer, response.chat, appended: [])
         case Baton_V1_ListTransferTargetsResponse.protoMessageName:
             return transferTargets(try decode(bytes))
         case Baton_V1_QueryAvailabilityResponse.protoMessageName:
@@ -24,6 +48,8 @@ enum HumanTables {
             return ChatText.booker(try decode(bytes))
         case Baton_V1_BookMeetingResponse.protoMessageName:
             return meetings([try decode(bytes, as: Baton_V1_BookMeetingResponse.self).meeting].compactMap { $0 })
+        case Baton_V1_CancelMeetingResponse.protoMessageName:
+            return meetings([try decode(bytes, as: Baton_V1_CancelMeetingResponse.self).meeting].compactMap { $0 })
         case Baton_V1_ListMeetingsResponse.protoMessageName:
             let response = try decode(bytes, as: Baton_V1_ListMeetingsResponse.self)
             return meetings(response.meetings) + morePages(response.page)
@@ -36,9 +62,9 @@ enum HumanTables {
         try CLIFailure.mapping { try Message(serializedBytes: bytes) }
     }
 
-    static func reps(_ response: Baton_V1_ListRepsResponse) -> String {
+    static func reps(_ reps: [Baton_V1_Rep]) -> String {
         var table = TextTable("ID", "NAME", "ROLE", "PRESENCE", "STATUS", "CHATS", "CAN TAKE", "TEAMS")
-        for rep in response.reps {
+        for rep in reps {
             table.append(
                 rep.id, rep.displayName, label(rep.role), label(rep.presence), label(rep.status), chats(rep),
                 rep.canTakeTransfer ? "yes" : "no", rep.teamIDs.joined(separator: ",")
@@ -81,7 +107,7 @@ enum HumanTables {
 
     /// A last line saying how to get the next page, when there is one: a table must not look
     /// complete when it is not.
-    private static func morePages(_ page: Baton_V1_PageResponse?) -> String {
+    static func morePages(_ page: Baton_V1_PageResponse?) -> String {
         guard let token = page?.nextPageToken, !token.isEmpty else { return "" }
         return "\n(more: pass \"page\":{\"pageToken\":\"\(token)\"})"
     }

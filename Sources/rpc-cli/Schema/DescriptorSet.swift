@@ -100,6 +100,10 @@ struct SchemaField {
 
     /// The oneof the field belongs to, not counting the synthetic oneof of an `optional` field.
     var realOneofIndex: Int? { isProto3Optional ? nil : oneofIndex }
+
+    /// True for a field the server sets and ignores in requests: Protos/ starts its comment with
+    /// `Output only:`.
+    var isOutputOnly: Bool { comment.hasPrefix("Output only:") }
 }
 
 /// FieldDescriptorProto.Type, by its numbers in descriptor.proto. The scalar cases are named

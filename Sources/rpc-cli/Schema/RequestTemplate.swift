@@ -1,8 +1,11 @@
 import BatonProtos
 
-/// Example JSON for a message, like grpcurl's `-msg-template`: every field present with a
-/// placeholder of the right JSON kind, ready to edit and pass to `rpc-cli call -d`.
+/// Example JSON for a message, like grpcurl's `-msg-template`: every field a caller sets present
+/// with a placeholder of the right JSON kind, ready to edit and pass to `rpc-cli call -d`.
 ///
+/// Left out: output-only fields (the server ignores them), and wrappers (a message of one
+/// scalar, such as ExpectedVersion), whose mere presence is a request (`{"value":"0"}` guards on
+/// version 0): filling in the obvious fields of a template and sending it must work.
 /// Placeholders are proto3 JSON's zero values (an enum's is its `..._UNSPECIFIED` name, which
 /// means "not set": a template sent as it is picks no mode and filters nothing), except that a
 /// repeated field shows one element and a map one entry. Of a oneof
@@ -43,7 +46,7 @@ enum RequestTemplate {
         guard !filling.contains(message.fullName) else { return }
         let filling = filling.union([message.fullName])
         var filledOneofs = Set<Int>()
-        for field in message.fields {
+        for field in message.fields where !field.isOutputOnly && !schema.isWrapper(field) {
             if let oneof = field.realOneofIndex, !filledOneofs.insert(oneof).inserted { continue }
             writer.key(field.jsonName)
             write(field, in: schema, filling: filling, to: &writer)
@@ -114,5 +117,15 @@ enum RequestTemplate {
         case .string: ""
         default: "0"
         }
+    }
+}
+
+extension DescriptorSet {
+    /// True for a singular message field whose type holds one scalar and nothing else.
+    func isWrapper(_ field: SchemaField) -> Bool {
+        guard field.type == .message, !field.isRepeated, let message = messages[field.typeName], message.fields.count == 1,
+            let only = message.fields.first
+        else { return false }
+        return !only.isRepeated && only.type != .message && only.type != .group
     }
 }
