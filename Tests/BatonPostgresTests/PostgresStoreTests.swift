@@ -283,11 +283,33 @@ import Testing
         try await TestCluster.with { cluster in
             try await TestEngine.with(cluster) { hostA in
                 try await TestEngine.with(cluster) { hostB in
-                    let watcher = Task { try await Self.watch(hostB.handoff, hostB.signal, until: 3) }
-                    try await hostA.handoff.addAvailableReps([("ana", 0)])
-                    let events = try await watcher.value
-                    #expect(events.map(\.sequence) == [1, 2, 3])
-                    #expect(events.map(\.kind).contains(.repPresenceChanged))
+                    // Subscribed after host B announced its connection, so the only wake it can
+                    // get is host A's commit, through LISTEN: host A's own signal is another one.
+                    let wakes = hostB.signal.subscribe()
+                    try await hostA.store.write { transaction in
+                        var event = Baton_V1_Event()
+                        event.kind = .chatStarted
+                        event.requestID = "from-host-a"
+                        try transaction.append(event)
+                    }
+                    let woken = try await withThrowingTaskGroup(of: Bool.self) { group in
+                        group.addTask {
+                            var iterator = wakes.makeAsyncIterator()
+                            return await iterator.next() != nil
+                        }
+                        group.addTask {
+                            // Only so that a broken LISTEN fails the test instead of hanging it.
+                            try await Task.sleep(for: .seconds(30))
+                            return false
+                        }
+                        let first = try await group.next() ?? false
+                        group.cancelAll()
+                        return first
+                    }
+                    #expect(woken)
+                    let events = try await hostB.handoff.events(after: 0, limit: 10)
+                    #expect(events.map(\.requestID) == ["from-host-a"])
+                    #expect(events.map(\.sequence) == [1])
                 }
             }
         }
