@@ -325,6 +325,14 @@ import Testing
         }
     }
 
+    @Test func runningOnASchemaNewerThanThisBuildEndsWithTheRefusal() async throws {
+        try await TestCluster.with { cluster in
+            try cluster.psql("CREATE TABLE schema_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version) VALUES (99)")
+            let store = try PostgresStore(url: cluster.url, signal: EventSignal(), logger: Self.logger)
+            await #expect(throws: PostgresSchemaTooNew.self) { try await store.run() }
+        }
+    }
+
     @Test func storesMigratingTogetherAllSucceed() async throws {
         try await TestCluster.with { cluster in
             try await withThrowingTaskGroup(of: Void.self) { group in
