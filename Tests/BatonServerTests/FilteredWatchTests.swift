@@ -17,6 +17,8 @@ import Testing
         let time = Google_Protobuf_Timestamp(baton.clock.now)
         return try await baton.store.write { transaction in
             let kinds: [Baton_V1_EventKind] = [.messagePosted, .chatStarted, .transferCompleted, .repStatusChanged]
+            // The store numbers events at commit; in one transaction they follow the last one.
+            let last = try transaction.lastEventSequence()
             var appended: [Baton_V1_Event] = []
             for index in 0..<count {
                 var event = Baton_V1_Event()
@@ -25,7 +27,8 @@ import Testing
                 event.repIDs = (0..<(index % 3)).map { "rep-\((index + $0) % 5)" }
                 event.teamIDs = index % 11 == 0 ? ["team-\(index % 3)"] : []
                 event.time = time
-                event.sequence = try transaction.append(event)
+                try transaction.append(event)
+                event.sequence = last + UInt64(index) + 1
                 appended.append(event)
             }
             return appended
