@@ -56,6 +56,11 @@ public final class PostgresCluster: Sendable {
     public static func start() async throws -> PostgresCluster {
         let programs = try PostgresPrograms.find()
         let folder = String(cString: mkdtemp(strdup("/tmp/pg-XXXXXX"))!)
+        // mkdtemp's 0700 is masked by the process umask, which a test starting a server
+        // narrows for a moment (RPCServer's bind); the server user must be able to enter.
+        guard chmod(folder, 0o700) == 0 else {
+            throw PostgresClusterFailed(message: "cannot open \(folder) to its owner: errno \(errno)")
+        }
         if let owner = programs.serverUser {
             guard chown(folder, owner.uid, owner.gid) == 0 else {
                 throw PostgresClusterFailed(message: "cannot hand \(folder) to the postgres user: errno \(errno)")
@@ -116,7 +121,7 @@ public final class PostgresCluster: Sendable {
             options: [
                 "-k", folder, "-c", "listen_addresses=", "-c", "fsync=on",
                 // Every test's store and every batond has a pool of its own, all on one server.
-                "-c", "max_connections=300",
+                "-c", "max_connections=1000",
             ]
         )
         let lines = await server.lines(until: { $0.contains("database system is ready to accept connections") })
@@ -178,6 +183,12 @@ public struct PostgresDatabase: Sendable {
     /// Runs `sql` on this database; see `PostgresCluster.psql`.
     public func psql(_ sql: String) async throws -> String {
         try await cluster.psql(sql, database: name)
+    }
+
+    /// Drops the database, disconnecting whoever is still connected: a test process makes
+    /// hundreds, and each takes disk space until the cluster goes.
+    public func drop() async throws {
+        _ = try await cluster.psql("DROP DATABASE \(name) WITH (FORCE)", database: "postgres")
     }
 }
 
