@@ -178,6 +178,8 @@ let package = Package(
                 "Baton",
                 "BatonProtos",
                 "BatonRPC",
+                // The contract suites run on both engines.
+                "BatonPostgres",
                 "BatonServer",
                 "BatonStore",
                 "BatonTestSupport",
