@@ -271,12 +271,18 @@ private struct PostgresPrograms: Sendable {
         return try BackgroundProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, "postgres-reaper", folder])
     }
 
+    /// One program at a time: Foundation's `Process.run` crashed (a bad read in its spawn) with
+    /// a hundred tests each starting createdb at once.
+    private static let oneAtATime = NSLock()
+
     /// Runs a program to completion on a thread of its own: a server start takes a second or
     /// so, and blocking one of Swift concurrency's few threads that long could starve the tests
     /// running beside it. Fails, with the program's stderr, unless it exits with 0.
     private static func runOffThePool(_ executable: URL, _ arguments: [String]) async throws -> ChildProcessResult {
         let result = try await withCheckedThrowingContinuation { continuation in
             Thread {
+                oneAtATime.lock()
+                defer { oneAtATime.unlock() }
                 let result = Result {
                     // From `/`: the server user may not be allowed into the test's own folder.
                     try ChildProcess.run(
