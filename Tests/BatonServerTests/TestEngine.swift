@@ -19,7 +19,7 @@ enum TestStorage: Sendable {
     /// A database of its own on the shared PostgreSQL test cluster.
     case postgres(PostgresDatabase)
 
-    /// Runs `body` with fresh, empty storage of `engine`, then removes it, also when `body` throws.
+    /// Runs `body` with fresh, empty storage of `engine`, then removes a SQLite folder.
     static func with<T>(_ engine: TestEngine, _ body: (TestStorage) async throws -> T) async throws -> T {
         switch engine {
         case .sqlite:
@@ -28,15 +28,9 @@ enum TestStorage: Sendable {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             return try await body(.sqlite(folder: folder))
         case .postgres:
-            let database = try await PostgresCluster.shared().makeDatabase()
-            do {
-                let result = try await body(.postgres(database))
-                try await database.drop()
-                return result
-            } catch {
-                try? await database.drop()
-                throw error
-            }
+            // Not dropped afterwards: DROP DATABASE waits for a checkpoint (most of a second),
+            // and the databases go with the cluster when the test process ends.
+            return try await body(.postgres(try await PostgresCluster.shared().makeDatabase()))
         }
     }
 }

@@ -184,12 +184,6 @@ public struct PostgresDatabase: Sendable {
     public func psql(_ sql: String) async throws -> String {
         try await cluster.psql(sql, database: name)
     }
-
-    /// Drops the database, disconnecting whoever is still connected: a test process makes
-    /// hundreds, and each takes disk space until the cluster goes.
-    public func drop() async throws {
-        _ = try await cluster.psql("DROP DATABASE \(name) WITH (FORCE)", database: "postgres")
-    }
 }
 
 /// A PostgreSQL program failed, or none is installed.
