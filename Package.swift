@@ -148,6 +148,13 @@ let package = Package(
             dependencies: ["Baton", "BatonProtos", "BatonStore"],
             path: "tools/benchmarks/availability-benchmark"
         ),
+        // The client of tools/benchmarks/postgres-transfer.sh: batonds sharing PostgreSQL, over
+        // their sockets.
+        .executableTarget(
+            name: "baton-postgres-benchmark",
+            dependencies: ["Baton", "BatonProtos", "BatonRPC"],
+            path: "tools/benchmarks/postgres-benchmark"
+        ),
         // The floor of the RPC benchmark: a raw C ping-pong over a Unix socket.
         .target(
             name: "CBatonRPCBaseline",
@@ -178,6 +185,8 @@ let package = Package(
                 "Baton",
                 "BatonProtos",
                 "BatonRPC",
+                // The contract suites run on both engines.
+                "BatonPostgres",
                 "BatonServer",
                 "BatonStore",
                 "BatonTestSupport",

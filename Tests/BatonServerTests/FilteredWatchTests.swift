@@ -76,9 +76,9 @@ import Testing
         ]
     }
 
-    @Test("a filtered watch over a long log gets exactly the matching events, in order, and trailers at the newest event")
-    func filteredWatchOverALongLog() async throws {
-        try await TestBaton.with { baton in
+    @Test("a filtered watch over a long log gets exactly the matching events, in order, and trailers at the newest event", arguments: TestEngine.allCases)
+    func filteredWatchOverALongLog(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let log = try await appendEvents(baton, count: Self.logLength)
             let newest = String(log[log.count - 1].sequence)
             for (name, filter) in Self.filters {
@@ -103,10 +103,10 @@ import Testing
         }
     }
 
-    @Test("a filtered watch resuming before the oldest kept event is told the events expired, whatever they were")
-    func filteredWatchResumingBeforeTheOldestKeptEventIsToldTheyExpired() async throws {
+    @Test("a filtered watch resuming before the oldest kept event is told the events expired, whatever they were", arguments: TestEngine.allCases)
+    func filteredWatchResumingBeforeTheOldestKeptEventIsToldTheyExpired(engine: TestEngine) async throws {
         let hour: Double = 3600
-        try await TestBaton.with(retention: Retention(events: hour)) { baton in
+        try await TestBaton.with(engine, retention: Retention(events: hour)) { baton in
             let pruned = try await appendEvents(baton, count: 20_000)
             baton.clock.advance(seconds: hour + 1)
             let kept = try await appendEvents(baton, count: 50)
