@@ -36,11 +36,12 @@ import Testing
     }
 
     @Test func aSchemaNewerThanThisBatondExits78NamingTheVersions() async throws {
-        try await TestCluster.with { cluster in
-            try cluster.psql(
+        let database = try await PostgresCluster.shared().makeDatabase()
+        do {
+            _ = try await database.psql(
                 "CREATE TABLE schema_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version) VALUES (99)"
             )
-            let result = try batond(["--postgres-url", cluster.url])
+            let result = try batond(["--postgres-url", database.url])
             #expect(result.exited(with: 78), "exit \(result.terminationStatus): \(result.standardError)")
             #expect(result.standardError.contains("the database schema is version 99, newer than this batond knows (1)"))
         }
