@@ -212,7 +212,11 @@ public final class PostgresStore: BatonStore, Service {
             state.announced = state.available
             return (state.available, changed)
         }
-        if changed { availabilityContinuation.yield(available) }
+        guard changed else { return }
+        availabilityContinuation.yield(available)
+        // A watcher whose read failed while the store was away waits for a wake; commits made
+        // meanwhile may have notified nobody.
+        if available { signal.notify() }
     }
 
     // MARK: Transactions
