@@ -100,39 +100,39 @@ enum PostgresMigrations {
 
     /// Brings the schema to `latestVersion` on `connection`; a schema newer than that is refused.
     static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+        _ = try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger).collect()
         do {
             try await upgrade(connection, logger: logger)
         } catch {
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger).collect()
             throw error
         }
-        try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+        _ = try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger).collect()
     }
 
     private static func upgrade(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
+        _ = try await connection.query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
             logger: logger
-        )
+        ).collect()
         let rows = try await connection.query("SELECT max(version) FROM schema_migrations", logger: logger).collect()
         let current = Int(try rows.first?.decode(Int32?.self) ?? 0)
         guard current <= latestVersion else {
             throw PostgresSchemaTooNew(found: current, known: latestVersion)
         }
         for version in (current + 1)..<(latestVersion + 1) {
-            try await connection.query("BEGIN", logger: logger)
+            _ = try await connection.query("BEGIN", logger: logger).collect()
             do {
                 for statement in all[version - 1].components(separatedBy: ";\n") where !statement.allSatisfy(\.isWhitespace) {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
                 }
-                try await connection.query(
+                _ = try await connection.query(
                     "INSERT INTO schema_migrations (version) VALUES (\(Int32(version)))",
                     logger: logger
-                )
-                try await connection.query("COMMIT", logger: logger)
+                ).collect()
+                _ = try await connection.query("COMMIT", logger: logger).collect()
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.query("ROLLBACK", logger: logger).collect()
                 throw error
             }
             logger.info("database schema migrated", metadata: ["version": "\(version)"])

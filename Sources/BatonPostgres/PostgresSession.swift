@@ -15,6 +15,10 @@ import PostgresNIO
 /// transaction-scoped advisory lock named after what they count, so two writers that both count
 /// a rep's chats run one after the other and the second sees the first's chat. Read-only
 /// transactions take no locks: they read one REPEATABLE READ snapshot.
+///
+/// Every query's rows are consumed (`collect()`), also when nothing is read from them: a row
+/// sequence dropped before its rows arrived left the connection waiting for a consumer, and
+/// the next query on it was never sent (seen under load across a server restart).
 struct PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
@@ -185,14 +189,14 @@ struct PostgresSession {
         guard locking, !names.isEmpty else { return }
         // Its own statement: under READ COMMITTED, the query that counts must start after the
         // lock is granted to see what its holder committed.
-        try await connection.query(
+        _ = try await connection.query(
             """
             SELECT pg_advisory_xact_lock(key) FROM (
                 SELECT DISTINCT hashtextextended(name, 0) AS key FROM unnest(\(names)::text[]) AS name ORDER BY key
             ) AS keys
             """,
             logger: logger
-        )
+        ).collect()
     }
 
     private func next(_ sequence: String) async throws -> Int64 {
@@ -269,10 +273,10 @@ struct PostgresSession {
         var statement = StatementBuilder()
         let parts = try WriteStatement.parts(writes, &statement)
         guard !parts.isEmpty else { return }
-        try await connection.query(
+        _ = try await connection.query(
             statement.query("WITH " + parts.joined(separator: ",\n") + "\nSELECT 1"),
             logger: logger
-        )
+        ).collect()
     }
 
     /// Applies the last `writes`, then numbers `events` and inserts them, with their rows by rep
@@ -343,13 +347,13 @@ struct PostgresSession {
             )
         }
         // NOTIFY is delivered at COMMIT, in commit order, and only if the transaction commits.
-        try await connection.query(
+        _ = try await connection.query(
             statement.query(
                 "WITH " + parts.joined(separator: ",\n")
                     + "\nSELECT pg_notify('\(Self.eventChannel)', (base + \(count))::text) FROM counter"
             ),
             logger: logger
-        )
+        ).collect()
     }
 
     // MARK: Helpers

@@ -192,7 +192,7 @@ public final class PostgresStore: BatonStore, Service {
             guard needed else { continue }
             do {
                 _ = try await withLeasedConnection { connection in
-                    try await connection.query("SELECT 1", logger: self.logger)
+                    _ = try await connection.query("SELECT 1", logger: self.logger).collect()
                 }
                 update { $0.poolAnswers = true }
             } catch {
@@ -296,10 +296,10 @@ public final class PostgresStore: BatonStore, Service {
             let session = PostgresSession(connection: connection, logger: self.logger, locking: writing)
             var commitSent = false
             do {
-                try await connection.query(
+                _ = try await connection.query(
                     writing ? "BEGIN ISOLATION LEVEL READ COMMITTED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                     logger: self.logger
-                )
+                ).collect()
                 let log = ReplayLog()
                 while true {
                     let value: T
@@ -311,12 +311,12 @@ public final class PostgresStore: BatonStore, Service {
                         log.append(.read(miss.read, try await session.answer(miss.read)))
                         continue
                     } catch {
-                        try await connection.query("ROLLBACK", logger: self.logger)
+                        _ = try await connection.query("ROLLBACK", logger: self.logger).collect()
                         return .failure(error)
                     }
                     try await session.applyAndNumber(log.takeUnsentWrites(), events: events)
                     commitSent = true
-                    try await connection.query("COMMIT", logger: self.logger)
+                    _ = try await connection.query("COMMIT", logger: self.logger).collect()
                     return .success(value)
                 }
             } catch {
@@ -324,7 +324,7 @@ public final class PostgresStore: BatonStore, Service {
                 // close a connection that cannot, so the pool never lends it inside a transaction.
                 if !connection.isClosed {
                     do {
-                        try await connection.query("ROLLBACK", logger: self.logger)
+                        _ = try await connection.query("ROLLBACK", logger: self.logger).collect()
                     } catch {
                         try? await connection.close()
                     }

@@ -281,6 +281,50 @@ import Testing
         }
     }
 
+    @Test func writesRacingARestartEitherFailUnavailableOrCommitAndAllFinish() async throws {
+        try await PostgresCluster.withPrivate { cluster in
+            let database = try await cluster.makeDatabase()
+            try await TestEngine.with(database.url) { engine in
+                try await engine.handoff.addAvailableReps([("ana", 0), ("ben", 0)])
+                var chats: [String] = []
+                for _ in 0..<4 {
+                    chats.append(try await engine.handoff.startChat(Make.startChat(owner: "ana"), caller: .server).chat!.id)
+                }
+                let load = Task {
+                    try await withThrowingTaskGroup(of: Int.self) { group in
+                        for chat in chats {
+                            group.addTask {
+                                var acknowledged = 0
+                                for step in 0..<20 {
+                                    let (from, to) = step % 2 == 0 ? ("ana", "ben") : ("ben", "ana")
+                                    let request = Make.transfer(chat, by: from, to: to, key: "\(chat)-\(step)")
+                                    while true {
+                                        do {
+                                            _ = try await engine.handoff.transferChat(request, caller: .server)
+                                            acknowledged += 1
+                                            break
+                                        } catch let error as BatonError where error.code == .unavailable {
+                                            try await Task.sleep(for: .milliseconds(50))
+                                        }
+                                    }
+                                }
+                                return acknowledged
+                            }
+                        }
+                        return try await group.reduce(0, +)
+                    }
+                }
+                try await cluster.stop()
+                await engine.waitUntil(available: false)
+                try await cluster.start()
+                #expect(try await load.value == 80)
+                let completed = try await engine.handoff.events(after: 0, limit: 10_000)
+                    .filter { $0.kind == .transferCompleted }
+                #expect(completed.count == 80)
+            }
+        }
+    }
+
     @Test func aCommitOnOneStoreWakesTheWatchersOfAnother() async throws {
         try await Self.withDatabase { database in
             try await TestEngine.with(database.url) { hostA in
