@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "BatonRPC", targets: ["BatonRPC"]),
         .library(name: "Baton", targets: ["Baton"]),
         .library(name: "BatonStore", targets: ["BatonStore"]),
+        .library(name: "BatonPostgres", targets: ["BatonPostgres"]),
         .library(name: "BatonServer", targets: ["BatonServer"]),
         .executable(name: "rpc-cli", targets: ["rpc-cli"]),
         .executable(name: "batond", targets: ["batond"]),
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
     ],
     targets: [
         // The system protobuf-c runtime, via pkg-config.
@@ -64,6 +67,19 @@ let package = Package(
             name: "BatonStore",
             dependencies: ["Baton", "BatonProtos", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The shared store: PostgreSQL through PostgresNIO, for several batonds on one database.
+        .target(
+            name: "BatonPostgres",
+            dependencies: [
+                "Baton",
+                "BatonProtos",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Service implementations wired into BatonRPC.
         .target(
             name: "BatonServer",
@@ -80,6 +96,7 @@ let package = Package(
                 "Baton",
                 "BatonProtos",
                 "BatonRPC",
+                "BatonPostgres",
                 "BatonServer",
                 "BatonStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -131,6 +148,13 @@ let package = Package(
             dependencies: ["Baton", "BatonProtos", "BatonStore"],
             path: "tools/benchmarks/availability-benchmark"
         ),
+        // The client of tools/benchmarks/postgres-transfer.sh: batonds sharing PostgreSQL, over
+        // their sockets.
+        .executableTarget(
+            name: "baton-postgres-benchmark",
+            dependencies: ["Baton", "BatonProtos", "BatonRPC"],
+            path: "tools/benchmarks/postgres-benchmark"
+        ),
         // The floor of the RPC benchmark: a raw C ping-pong over a Unix socket.
         .target(
             name: "CBatonRPCBaseline",
@@ -161,6 +185,8 @@ let package = Package(
                 "Baton",
                 "BatonProtos",
                 "BatonRPC",
+                // The contract suites run on both engines.
+                "BatonPostgres",
                 "BatonServer",
                 "BatonStore",
                 "BatonTestSupport",
@@ -181,6 +207,20 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The PostgreSQL engine against a real server: replay, locks, sequences, outages.
+        .testTarget(
+            name: "BatonPostgresTests",
+            dependencies: [
+                // Built so the flag and exit-code tests can run the real daemon.
+                "batond",
+                "Baton",
+                "BatonPostgres",
+                "BatonProtos",
+                "BatonTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         // rpc-cli against a real batond, the README walkthrough, and the example clients.

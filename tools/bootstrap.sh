@@ -7,11 +7,15 @@
 #   pkg-config           how SwiftPM finds libprotobuf-c
 #   libsqlite3-dev       SQLite, for the GRDB store
 #   jq                   the README walkthrough pipes rpc-cli's JSON through it (and its test runs it)
+#   postgresql           the server the PostgreSQL tests and tools/benchmarks/postgres-transfer.sh
+#                        run: they make throwaway clusters of their own with its initdb, so a
+#                        cluster the package may start for itself is neither needed nor touched
+#                        (pgbench, for the benchmark, and the btree_gist extension ship in it)
 # and, from PyPI, the pinned protobuf runtime of the Python example client (tools/examples/python),
 # which the tests run.
 set -euo pipefail
 missing=()
-for package in libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config libsqlite3-dev jq; do
+for package in libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev pkg-config libsqlite3-dev jq postgresql; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -16,6 +16,14 @@ extension BatonError {
                 ? "the store cannot write to its disk; the change was not saved"
                 : "the store cannot read its disk; try again later"
             self.init(.unavailable, .unspecified, message)
+        case .unreachable:
+            let message =
+                writing
+                ? "the store cannot be reached; the change may not have been saved, retry with the same idempotency key"
+                : "the store cannot be reached; try again later"
+            self.init(.unavailable, .unspecified, message)
+        case .contention:
+            self.init(.aborted, .unspecified, "the change conflicted with concurrent changes and was not saved; retry")
         case .internal:
             // PROTOCOL.md 11.1: INTERNAL carries exactly this message, no details.
             self.init(.internal, .unspecified, "internal error")

@@ -102,8 +102,9 @@ public protocol StoreTransaction: StoreReader, CalendarStoreTransaction {
     func save(_ chat: Baton_V1_Chat) throws
     func append(_ entry: Baton_V1_TranscriptEntry, chatID: String) throws
     func save(_ transfer: Baton_V1_PendingTransfer) throws
-    /// Appends `event` to the log and returns the sequence it was given.
-    func append(_ event: Baton_V1_Event) throws -> UInt64
+    /// Appends `event` to the log. The store gives it its sequence when the transaction
+    /// commits, in commit order, so it is not known here.
+    func append(_ event: Baton_V1_Event) throws
     func remember(_ response: RememberedResponse, method: String, key: String, at instant: Date) throws
     /// Forgets up to `limit` remembered responses, oldest first, remembered before `instant`;
     /// returns how many.

@@ -99,7 +99,7 @@ struct Change {
         event.repIDs = repIDs
         event.teamIDs = teamIDs
         event.payload = payload
-        _ = try transaction.append(event)
+        try transaction.append(event)
     }
 }
 

@@ -10,6 +10,13 @@ public struct StoreFailure: Error, Sendable, CustomStringConvertible {
         case readOnly
         /// The disk failed a read or a write (an I/O error).
         case diskFailure
+        /// A database server cannot be reached, or is starting or stopping; for a write whose
+        /// commit was sent, whether it committed is unknown (a retry with its idempotency key
+        /// tells).
+        case unreachable
+        /// Other writers kept conflicting with this one (deadlocks, keys taken first) after as
+        /// many retries as the store makes: nothing was saved.
+        case contention
         /// Anything else: a fault of the store itself.
         case `internal`
     }

@@ -438,7 +438,7 @@ struct SQLiteTransaction: StoreTransaction {
         )
     }
 
-    func append(_ event: Baton_V1_Event) throws -> UInt64 {
+    func append(_ event: Baton_V1_Event) throws {
         var event = event
         event.sequence = try lastEventSequence() + 1
         let sequence = Int64(event.sequence)
@@ -452,7 +452,6 @@ struct SQLiteTransaction: StoreTransaction {
         cache.lastEventSequence = event.sequence
         for rep in event.repIDs { queue(.eventReps, [rep.databaseValue, sequence.databaseValue]) }
         for team in event.teamIDs { queue(.eventTeams, [team.databaseValue, sequence.databaseValue]) }
-        return event.sequence
     }
 
     func remember(_ response: RememberedResponse, method: String, key: String, at instant: Date) throws {

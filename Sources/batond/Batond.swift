@@ -1,5 +1,6 @@
 import ArgumentParser
 import Baton
+import BatonPostgres
 import BatonProtos
 import BatonRPC
 import BatonServer
@@ -23,7 +24,8 @@ struct Batond: AsyncParsableCommand {
             or $BATON_SOCKET when set. Its folder is created 0700 (0750 with --socket-group). \
             The database defaults to $XDG_DATA_HOME/baton/baton.sqlite (~/.local/share/baton/ without \
             XDG_DATA_HOME, /var/lib/baton/ as root); it is created (folder 0700, files 0600) and migrated \
-            on first start, and one batond at a time may open it.
+            on first start, and one batond at a time may open it. With --postgres-url (or \
+            $BATON_POSTGRES_URL) the state lives in PostgreSQL instead, shared by every batond pointed at it.
             """,
         version: BatonVersion.line(for: "batond")
     )
@@ -86,6 +88,15 @@ struct Batond: AsyncParsableCommand {
     @Option(help: "The database file (overrides --data-dir).")
     var database: String?
 
+    @Option(
+        name: .customLong("postgres-url"),
+        help: ArgumentHelp(
+            "Keep the state in PostgreSQL, shared with other batonds: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/socket/folder] (default: $BATON_POSTGRES_URL).",
+            valueName: "url"
+        )
+    )
+    var postgresURL: String?
+
     @Flag(help: "Sync every commit to disk so it survives power loss (default: survives a killed process).")
     var fullSync = false
 
@@ -123,7 +134,27 @@ struct Batond: AsyncParsableCommand {
     /// A year: remembered responses only serve retries, which come within minutes.
     static let maxIdempotencyRetentionHours = 8760
 
+    /// The PostgreSQL URL in effect: the flag, else the environment unless a SQLite file is named.
+    private var effectivePostgresURL: (url: String, source: String)? {
+        if let postgresURL { return (postgresURL, "--postgres-url") }
+        guard database == nil, dataDir == nil,
+            let url = ProcessInfo.processInfo.environment["BATON_POSTGRES_URL"], !url.isEmpty
+        else { return nil }
+        return (url, "BATON_POSTGRES_URL")
+    }
+
     func validate() throws {
+        if postgresURL != nil {
+            if database != nil { throw ValidationError("--postgres-url and --database cannot be used together") }
+            if dataDir != nil { throw ValidationError("--postgres-url and --data-dir cannot be used together") }
+        }
+        if let postgres = effectivePostgresURL {
+            do {
+                _ = try PostgresURL(postgres.url)
+            } catch {
+                throw ValidationError("\(postgres.source): \(error)")
+            }
+        }
         // The limits a connection announces travel as u32 fields of SETTINGS.
         let wireLimit = Int(UInt32.max)
         try Self.check(
@@ -200,6 +231,11 @@ struct Batond: AsyncParsableCommand {
         configuration.shutdownGracePeriod = .seconds(gracePeriod)
         configuration.eventLoopThreads = threads
 
+        let health = HealthService()
+        if let postgres = effectivePostgresURL {
+            try await servePostgres(url: postgres.url, configuration: configuration, health: health, registry: registry, logger: logger)
+            return
+        }
         let databasePath = database ?? dataDir.map { "\($0)/baton.sqlite" } ?? SQLiteStore.defaultPath()
         let store: SQLiteStore
         do {
@@ -233,23 +269,13 @@ struct Batond: AsyncParsableCommand {
             logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])
         }
 
-        let services = BatonServices.all(
+        let server = try await startServer(
             handoff: handoff,
-            health: HealthService(),
-            scrapeMetrics: {
-                var buffer: [UInt8] = []
-                registry.emit(into: &buffer)
-                return String(decoding: buffer, as: UTF8.self)
-            },
-            includingTestService: enableTestService
+            configuration: configuration,
+            health: health,
+            registry: registry,
+            logger: logger
         )
-
-        let server = RPCServer(configuration: configuration, services: services, logger: logger)
-        do {
-            try await server.start()
-        } catch {
-            throw StartupFailure.socket(configuration.socketPath, error)
-        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [server, SweeperService(sweeper: Sweeper(handoff: handoff, logger: logger))],
@@ -262,6 +288,105 @@ struct Batond: AsyncParsableCommand {
         // the lock for the next batond.
         defer { Self.close(store, logger: logger) }
         try await group.run()
+    }
+
+    /// Builds the services over `handoff` and starts listening.
+    private func startServer(
+        handoff: Handoff,
+        configuration: RPCServerConfiguration,
+        health: HealthService,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) async throws -> RPCServer {
+        let services = BatonServices.all(
+            handoff: handoff,
+            health: health,
+            scrapeMetrics: {
+                var buffer: [UInt8] = []
+                registry.emit(into: &buffer)
+                return String(decoding: buffer, as: UTF8.self)
+            },
+            includingTestService: enableTestService
+        )
+        let server = RPCServer(configuration: configuration, services: services, logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            throw StartupFailure.socket(configuration.socketPath, error)
+        }
+        return server
+    }
+
+    /// Serves with the state in PostgreSQL. batond starts whether or not the server answers:
+    /// calls fail with UNAVAILABLE and health says NOT_SERVING until it does (the schema is
+    /// migrated then), and again whenever it goes away.
+    private func servePostgres(
+        url: String,
+        configuration: RPCServerConfiguration,
+        health: HealthService,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) async throws {
+        let signal = EventSignal()
+        let store: PostgresStore
+        do {
+            store = try PostgresStore(url: url, signal: signal, logger: logger)
+        } catch {
+            throw StartupFailure(message: "\(error)", exitCode: StartupFailure.config)
+        }
+        logger.info(
+            "database",
+            metadata: [
+                "postgres": "\(store.location)",
+                "event_retention_days": "\(eventRetentionDays)",
+                "idempotency_retention_hours": "\(idempotencyRetentionHours)",
+            ]
+        )
+        let handoff = Handoff(store: store, signal: signal, defaultRequestTTL: transferRequestTTL, retention: retention)
+        health.setStatus(.notServing)
+        let server = try await startServer(
+            handoff: handoff,
+            configuration: configuration,
+            health: health,
+            registry: registry,
+            logger: logger
+        )
+        let seed: (@Sendable () async -> Void)?
+        if demo {
+            seed = { @Sendable in
+                do {
+                    let chatID = try await DemoData.seed(handoff)
+                    logger.info("demo data seeded", metadata: ["team": "\(DemoData.teamID)", "chat": "\(chatID)"])
+                } catch let error as BatonError {
+                    logger.error("cannot seed the demo data", metadata: ["error": "\(error.message)"])
+                } catch {
+                    logger.error("cannot seed the demo data", metadata: ["error": "\(error)"])
+                }
+            }
+        } else {
+            seed = nil
+        }
+        // The store first: a group shuts its services down in reverse order, so the store
+        // outlives the calls the server drains. A store that fails (a schema newer than this
+        // batond) shuts the group down gracefully: the server drains on a graceful shutdown,
+        // not on cancellation.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: store, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: server),
+                    .init(service: StoreHealthService(store: store, health: health, seed: seed)),
+                    .init(service: SweeperService(sweeper: Sweeper(handoff: handoff, logger: logger))),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch let error as PostgresSchemaTooNew {
+            throw StartupFailure(message: "\(error)", exitCode: StartupFailure.config)
+        }
     }
 
     private static func close(_ store: SQLiteStore, logger: Logger) {

@@ -42,6 +42,10 @@ struct StoreNoticeLog: Sendable {
                 "the store's disk refuses writes (read-only, immutable or failing): writes fail until it takes them",
                 "the store's disk takes writes again: writes succeed"
             )
+        case .unreachable:
+            ("the database server cannot be reached: calls fail until it answers", "the database server answers again")
+        case .contention:
+            ("writes keep conflicting with concurrent writes", "writes commit again")
         case .internal:
             ("the store failed", "the store works again")
         }

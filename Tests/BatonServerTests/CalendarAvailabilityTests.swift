@@ -10,8 +10,9 @@ import Testing
     /// Monday 2026-06-01, 00:00 UTC.
     static let monday = instant("2026-06-01T00:00:00Z")
 
-    @Test func overridesReplaceTheWeek() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.monday.addingTimeInterval(-86400))) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func overridesReplaceTheWeek(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.monday.addingTimeInterval(-86400))) { baton in
             try await baton.addRep("ana", zone: "UTC")
             // Mondays 09:00-10:00, Tuesdays off; this Monday off, this Tuesday 14:00-15:00.
             try await baton.setSchedule(
@@ -38,9 +39,10 @@ import Testing
         }
     }
 
-    @Test func minimumNoticeIsInclusiveToTheMinute() async throws {
+    @Test(arguments: TestEngine.allCases)
+    func minimumNoticeIsInclusiveToTheMinute(engine: TestEngine) async throws {
         let clock = ManualClock(instant("2026-06-01T10:00:00Z"))
-        try await TestBaton.with(clock: clock) { baton in
+        try await TestBaton.with(engine, clock: clock) { baton in
             try await baton.addRep("ana", zone: "UTC")
             try await baton.setSchedule(
                 CalendarMake.schedule("ana", zone: "UTC", weekly: CalendarMake.everyDay([0..<1440]), notice: 60)
@@ -63,8 +65,9 @@ import Testing
         }
     }
 
-    @Test func buffersKeepTimeAroundMeetings() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.monday)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func buffersKeepTimeAroundMeetings(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.monday)) { baton in
             try await baton.addRep("ana", zone: "UTC")
             try await baton.setSchedule(
                 CalendarMake.schedule(
@@ -107,8 +110,9 @@ import Testing
         }
     }
 
-    @Test func theHorizonEndsTheSlots() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.monday)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func theHorizonEndsTheSlots(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.monday)) { baton in
             try await baton.addRep("ana", zone: "UTC")
             try await baton.setSchedule(
                 CalendarMake.schedule(
@@ -130,8 +134,9 @@ import Testing
         }
     }
 
-    @Test func rangesAreCappedAt31Days() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.monday)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func rangesAreCappedAt31Days(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.monday)) { baton in
             try await baton.addRep("ana", zone: "UTC")
             let end = Self.monday.addingTimeInterval(31 * 86400)
             _ = try await baton.freeSlots(CalendarMake.availability(reps: ["ana"], from: Self.monday, to: end))
@@ -147,8 +152,9 @@ import Testing
         }
     }
 
-    @Test func teamSlotsNameTheirRep() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.monday)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func teamSlotsNameTheirRep(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.monday)) { baton in
             for id in ["ana", "ben", "cara"] { try await baton.addRep(id, zone: "UTC") }
             try await baton.setSchedule(
                 CalendarMake.schedule("ana", zone: "UTC", weekly: CalendarMake.everyDay([540..<600]))

@@ -10,8 +10,9 @@ import Testing
     /// Monday 2026-06-01, 08:00 UTC.
     static let now = instant("2026-06-01T08:00:00Z")
 
-    @Test func aBookerOffersAColleaguesSlotsAndBooksOne() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aBookerOffersAColleaguesSlotsAndBooksOne(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
             try await baton.setSchedule(
                 CalendarMake.schedule("ben", zone: "America/New_York", weekly: CalendarMake.everyDay([540..<1020]))
@@ -63,8 +64,9 @@ import Testing
         }
     }
 
-    @Test func noFreeTimeMeansNoBooker() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func noFreeTimeMeansNoBooker(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
             var request = Baton_V1_ShowMeetingBookerRequest()
             request.chatID = chat.id

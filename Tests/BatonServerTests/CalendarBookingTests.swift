@@ -12,8 +12,8 @@ import Testing
     static let ten = instant("2026-06-01T10:00:00Z")
 
     /// A UTC rep "ana" working 09:00-17:00 every day, clock at Monday 00:00.
-    func withAna(_ body: (TestBaton) async throws -> Void) async throws {
-        try await TestBaton.with(clock: ManualClock(Self.monday)) { baton in
+    func withAna(_ engine: TestEngine, _ body: (TestBaton) async throws -> Void) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.monday)) { baton in
             try await baton.addRep("ana", zone: "UTC")
             try await baton.setSchedule(
                 CalendarMake.schedule("ana", zone: "UTC", weekly: CalendarMake.everyDay([540..<1020]))
@@ -22,8 +22,9 @@ import Testing
         }
     }
 
-    @Test func fiftyRacingBookingsOfOneSlotBookOnce() async throws {
-        try await withAna { baton in
+    @Test(arguments: TestEngine.allCases)
+    func fiftyRacingBookingsOfOneSlotBookOnce(engine: TestEngine) async throws {
+        try await withAna(engine) { baton in
             let outcomes = try await withThrowingTaskGroup(of: Result<String, RPCError>.self) { group in
                 for index in 0..<50 {
                     // Half ask for 10:00, half for 10:15: every pair overlaps.
@@ -59,8 +60,9 @@ import Testing
         }
     }
 
-    @Test func aRetryWithTheSameKeyReturnsTheSameMeeting() async throws {
-        try await withAna { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aRetryWithTheSameKeyReturnsTheSameMeeting(engine: TestEngine) async throws {
+        try await withAna(engine) { baton in
             let request = CalendarMake.book("ana", at: Self.ten, key: "book-1")
             let first: Baton_V1_BookMeetingResponse = try await baton.call("Calendars/BookMeeting", request)
             let retry: Baton_V1_BookMeetingResponse = try await baton.call("Calendars/BookMeeting", request)
@@ -75,8 +77,9 @@ import Testing
         }
     }
 
-    @Test func cancellingFreesTheTime() async throws {
-        try await withAna { baton in
+    @Test(arguments: TestEngine.allCases)
+    func cancellingFreesTheTime(engine: TestEngine) async throws {
+        try await withAna(engine) { baton in
             let booked: Baton_V1_BookMeetingResponse = try await baton.call(
                 "Calendars/BookMeeting",
                 CalendarMake.book("ana", at: Self.ten)
@@ -113,8 +116,9 @@ import Testing
         }
     }
 
-    @Test func listingFiltersByRangeAndState() async throws {
-        try await withAna { baton in
+    @Test(arguments: TestEngine.allCases)
+    func listingFiltersByRangeAndState(engine: TestEngine) async throws {
+        try await withAna(engine) { baton in
             for hour in [9.0, 11, 13] {
                 let _: Baton_V1_BookMeetingResponse = try await baton.call(
                     "Calendars/BookMeeting",
@@ -142,8 +146,9 @@ import Testing
         }
     }
 
-    @Test func aTakenOrClosedTimeOffersAlternatives() async throws {
-        try await withAna { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aTakenOrClosedTimeOffersAlternatives(engine: TestEngine) async throws {
+        try await withAna(engine) { baton in
             let _: Baton_V1_BookMeetingResponse = try await baton.call(
                 "Calendars/BookMeeting",
                 CalendarMake.book("ana", at: Self.ten)

@@ -79,9 +79,9 @@ import Testing
         ),
     ]
 
-    @Test(arguments: cases)
-    func slotsCoverTheRealSpanOnce(_ dstCase: Case) async throws {
-        try await TestBaton.with(clock: ManualClock(instant("2026-01-01T00:00:00Z"))) { baton in
+    @Test(arguments: TestEngine.allCases, cases)
+    func slotsCoverTheRealSpanOnce(engine: TestEngine, _ dstCase: Case) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(instant("2026-01-01T00:00:00Z"))) { baton in
             try await baton.addRep("ana", zone: dstCase.zone)
             // Sunday only, with an override making that date the same, so weekly and override
             // paths both walk the change.
@@ -115,8 +115,9 @@ import Testing
         }
     }
 
-    @Test func anIntervalInsideASkippedHourHasNoSlots() async throws {
-        try await TestBaton.with(clock: ManualClock(instant("2026-01-01T00:00:00Z"))) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func anIntervalInsideASkippedHourHasNoSlots(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(instant("2026-01-01T00:00:00Z"))) { baton in
             try await baton.addRep("ana")
             try await baton.setSchedule(
                 CalendarMake.schedule(
@@ -137,8 +138,9 @@ import Testing
         }
     }
 
-    @Test func aRepeatedHourGivesBothHoursOfSlots() async throws {
-        try await TestBaton.with(clock: ManualClock(instant("2026-01-01T00:00:00Z"))) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aRepeatedHourGivesBothHoursOfSlots(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(instant("2026-01-01T00:00:00Z"))) { baton in
             try await baton.addRep("ana")
             try await baton.setSchedule(
                 CalendarMake.schedule(
@@ -250,10 +252,10 @@ import Testing
         ),
     ]
 
-    @Test(arguments: joinCases)
-    func intervalsMeetingAtAClockChangeGiveEachSlotOnce(_ joinCase: JoinCase) async throws {
+    @Test(arguments: TestEngine.allCases, joinCases)
+    func intervalsMeetingAtAClockChangeGiveEachSlotOnce(engine: TestEngine, _ joinCase: JoinCase) async throws {
         let start = instant(joinCase.spanStart)
-        try await TestBaton.with(clock: ManualClock(start.addingTimeInterval(-30 * 86400))) { baton in
+        try await TestBaton.with(engine, clock: ManualClock(start.addingTimeInterval(-30 * 86400))) { baton in
             try await baton.addRep("ana", zone: joinCase.zone)
             try await baton.setSchedule(
                 CalendarMake.schedule("ana", zone: joinCase.zone, weekly: [:], overrides: joinCase.days)
@@ -268,8 +270,9 @@ import Testing
     }
 
     /// The slot both intervals used to offer, once booked, is offered by neither.
-    @Test func aBookedSlotInARepeatedHourIsNoLongerOffered() async throws {
-        try await TestBaton.with(clock: ManualClock(instant("2027-10-01T00:00:00Z"))) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aBookedSlotInARepeatedHourIsNoLongerOffered(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(instant("2027-10-01T00:00:00Z"))) { baton in
             try await baton.addRep("ana")
             try await baton.setSchedule(
                 CalendarMake.schedule(

@@ -6,8 +6,9 @@ import Testing
 
 /// SetSchedule and GetSchedule: round trip, versions, and invalid schedules refused naming the field.
 @Suite struct CalendarScheduleTests {
-    @Test func aScheduleRoundTripsWithItsVersion() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aScheduleRoundTripsWithItsVersion(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             try await baton.addRep("ana", zone: "Europe/London")
             let empty: Baton_V1_GetScheduleResponse = try await baton.call(
                 "Calendars/GetSchedule",
@@ -64,18 +65,19 @@ import Testing
         ),
     ]
 
-    @Test(arguments: 0..<invalid.count)
-    func invalidSchedulesNameTheField(_ index: Int) async throws {
+    @Test(arguments: TestEngine.allCases, 0..<invalid.count)
+    func invalidSchedulesNameTheField(engine: TestEngine, _ index: Int) async throws {
         let (field, reason, request) = Self.invalid[index]
-        try await TestBaton.with { baton in
+        try await TestBaton.with(engine) { baton in
             try await baton.addRep("ana", zone: "UTC")
             let error = await expectError(.invalidArgument, reason) { try await baton.setSchedule(request) }
             #expect(error?.detail(Baton_V1_BadRequest.self)?.fieldViolations.first?.field == field)
         }
     }
 
-    @Test func anUnknownRepIsNotFound() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func anUnknownRepIsNotFound(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = await expectError(.notFound, .repNotFound) {
                 try await baton.setSchedule(CalendarMake.schedule("nobody", zone: "UTC", weekly: [:]))
             }

@@ -23,8 +23,9 @@ import Testing
         return request
     }
 
-    @Test func anUnavailableTargetIsOfferedThenBookedAndCancelled() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func anUnavailableTargetIsOfferedThenBookedAndCancelled(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
             try await baton.setSchedule(
                 CalendarMake.schedule("dan", zone: "America/New_York", weekly: CalendarMake.everyDay([540..<1020]))
@@ -98,9 +99,9 @@ import Testing
         }
     }
 
-    @Test("a meeting booked from a chat is with the chat's visitor; another visitor's id is refused")
-    func bookingFromAChatIsWithItsVisitor() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+    @Test("a meeting booked from a chat is with the chat's visitor; another visitor's id is refused", arguments: TestEngine.allCases)
+    func bookingFromAChatIsWithItsVisitor(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
             try await baton.setSchedule(
                 CalendarMake.schedule("dan", zone: "UTC", weekly: CalendarMake.everyDay([540..<1020]))
@@ -134,8 +135,9 @@ import Testing
         }
     }
 
-    @Test func noScheduleOrAnotherReasonOffersNothing() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func noScheduleOrAnotherReasonOffersNothing(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
             let away = await expectError(.failedPrecondition, .targetNotAvailable) {
                 let _: Baton_V1_TransferChatResponse = try await baton.call(
@@ -156,8 +158,9 @@ import Testing
         }
     }
 
-    @Test func transferTargetsShowTheNextFreeSlotOfThoseWhoCannotTakeTheChat() async throws {
-        try await TestBaton.with(clock: ManualClock(Self.now)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func transferTargetsShowTheNextFreeSlotOfThoseWhoCannotTakeTheChat(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, clock: ManualClock(Self.now)) { baton in
             let chat = try await baton.seedStory()
             for rep in ["ben", "dan"] {
                 try await baton.setSchedule(

@@ -4,8 +4,9 @@ import Testing
 
 /// Starting, reading, writing to, listing and ending chats.
 @Suite struct ChatTests {
-    @Test func aTeamChatGoesToTheAvailableMemberWithTheFewestChats() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aTeamChatGoesToTheAvailableMemberWithTheFewestChats(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = try await baton.seedStory()
             var request = Make.startChat(owner: "")
             request.teamID = "sales"
@@ -24,8 +25,9 @@ import Testing
         }
     }
 
-    @Test func theTranscriptReadsInPagesFromACursor() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func theTranscriptReadsInPagesFromACursor(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             for index in 1...4 {
                 let _: Baton_V1_PostMessageResponse = try await baton.call(
@@ -47,8 +49,9 @@ import Testing
         }
     }
 
-    @Test func colleaguesMayOnlyWhisperAndVisitorsOnlySpeakPublicly() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func colleaguesMayOnlyWhisperAndVisitorsOnlySpeakPublicly(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             await expectError(.permissionDenied, .actorNotPermitted) {
                 let _: Baton_V1_PostMessageResponse = try await baton.call(
@@ -70,8 +73,9 @@ import Testing
         }
     }
 
-    @Test func listingFiltersByOwnerAndStateAndEndingIsFinal() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func listingFiltersByOwnerAndStateAndEndingIsFinal(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let other: Baton_V1_StartChatResponse = try await baton.call(
                 "Chats/StartChat",

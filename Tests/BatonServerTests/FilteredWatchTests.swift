@@ -17,6 +17,8 @@ import Testing
         let time = Google_Protobuf_Timestamp(baton.clock.now)
         return try await baton.store.write { transaction in
             let kinds: [Baton_V1_EventKind] = [.messagePosted, .chatStarted, .transferCompleted, .repStatusChanged]
+            // The store numbers events at commit; in one transaction they follow the last one.
+            let last = try transaction.lastEventSequence()
             var appended: [Baton_V1_Event] = []
             for index in 0..<count {
                 var event = Baton_V1_Event()
@@ -25,7 +27,8 @@ import Testing
                 event.repIDs = (0..<(index % 3)).map { "rep-\((index + $0) % 5)" }
                 event.teamIDs = index % 11 == 0 ? ["team-\(index % 3)"] : []
                 event.time = time
-                event.sequence = try transaction.append(event)
+                try transaction.append(event)
+                event.sequence = last + UInt64(index) + 1
                 appended.append(event)
             }
             return appended
@@ -73,9 +76,9 @@ import Testing
         ]
     }
 
-    @Test("a filtered watch over a long log gets exactly the matching events, in order, and trailers at the newest event")
-    func filteredWatchOverALongLog() async throws {
-        try await TestBaton.with { baton in
+    @Test("a filtered watch over a long log gets exactly the matching events, in order, and trailers at the newest event", arguments: TestEngine.allCases)
+    func filteredWatchOverALongLog(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let log = try await appendEvents(baton, count: Self.logLength)
             let newest = String(log[log.count - 1].sequence)
             for (name, filter) in Self.filters {
@@ -100,10 +103,10 @@ import Testing
         }
     }
 
-    @Test("a filtered watch resuming before the oldest kept event is told the events expired, whatever they were")
-    func filteredWatchResumingBeforeTheOldestKeptEventIsToldTheyExpired() async throws {
+    @Test("a filtered watch resuming before the oldest kept event is told the events expired, whatever they were", arguments: TestEngine.allCases)
+    func filteredWatchResumingBeforeTheOldestKeptEventIsToldTheyExpired(engine: TestEngine) async throws {
         let hour: Double = 3600
-        try await TestBaton.with(retention: Retention(events: hour)) { baton in
+        try await TestBaton.with(engine, retention: Retention(events: hour)) { baton in
             let pruned = try await appendEvents(baton, count: 20_000)
             baton.clock.advance(seconds: hour + 1)
             let kept = try await appendEvents(baton, count: 50)

@@ -4,8 +4,9 @@ import Testing
 
 /// The vendor guide's story, end to end over the socket.
 @Suite struct GuideStoryTests {
-    @Test func transferToAnAvailableColleagueKeepsTheWholeTranscript() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func transferToAnAvailableColleagueKeepsTheWholeTranscript(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let _: Baton_V1_PostMessageResponse = try await baton.call(
                 "Chats/PostMessage",
@@ -66,8 +67,9 @@ import Testing
         }
     }
 
-    @Test func targetsListEveryColleagueWithTheReasonTheyCannotTakeIt() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func targetsListEveryColleagueWithTheReasonTheyCannotTakeIt(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             var request = Baton_V1_ListTransferTargetsRequest()
             request.chatID = chat.id
@@ -82,8 +84,9 @@ import Testing
         }
     }
 
-    @Test func onlyTheOwnerOrAManagerOfTheTeamMayTransfer() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func onlyTheOwnerOrAManagerOfTheTeamMayTransfer(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             await expectError(.permissionDenied, .actorNotPermitted) {
                 let _: Baton_V1_TransferChatResponse = try await baton.call(
@@ -105,8 +108,9 @@ import Testing
         }
     }
 
-    @Test func teamRulesAndCapacityDecideEligibility() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func teamRulesAndCapacityDecideEligibility(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let _: Baton_V1_UpsertTeamResponse = try await baton.call("Reps/UpsertTeam", Make.team("support"))
             let _: Baton_V1_UpsertRepResponse = try await baton.call(

@@ -17,9 +17,9 @@ import Testing
         let send: Send
     }
 
-    @Test(arguments: sequenceCases + timestampCases + [meetingEndingAfter9999])
-    func hostileValuesAreInvalidArgumentsNamingTheField(_ hostile: Case) async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases, sequenceCases + timestampCases + [meetingEndingAfter9999])
+    func hostileValuesAreInvalidArgumentsNamingTheField(engine: TestEngine, _ hostile: Case) async throws {
+        try await TestBaton.with(engine) { baton in
             do {
                 try await hostile.send(baton)
                 Issue.record("accepted")

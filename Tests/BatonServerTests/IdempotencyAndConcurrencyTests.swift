@@ -4,8 +4,9 @@ import Testing
 
 /// Retries never transfer twice, and racing transfers have exactly one winner per version.
 @Suite struct IdempotencyAndConcurrencyTests {
-    @Test func aRetryWithTheSameKeyReturnsTheFirstResultAndTransfersOnce() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aRetryWithTheSameKeyReturnsTheFirstResultAndTransfersOnce(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let request = Make.transfer(chat.id, by: "ana", to: "ben", note: "heads up", key: "retry-1")
             let first: Baton_V1_TransferChatResponse = try await baton.call("Chats/TransferChat", request)
@@ -24,8 +25,9 @@ import Testing
         }
     }
 
-    @Test func aFailedCallIsNotRememberedSoItsRetryIsCheckedAfresh() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aFailedCallIsNotRememberedSoItsRetryIsCheckedAfresh(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let request = Make.transfer(chat.id, by: "ana", to: "cara", key: "retry-2")
             await expectError(.failedPrecondition, .targetNotAvailable) {
@@ -40,8 +42,9 @@ import Testing
         }
     }
 
-    @Test func fiftyRacingTransfersHaveOneWinnerPerVersionAndAConsistentHistory() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func fiftyRacingTransfersHaveOneWinnerPerVersionAndAConsistentHistory(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let racers = (1...50).map { "racer-\($0)" }
             for racer in racers {

@@ -19,8 +19,9 @@ import Testing
         return try await baton.call("Chats/ListChats", request)
     }
 
-    @Test func chatsStartedBetweenPagesNeverMakeTheListSkipOrRepeatAChat() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func chatsStartedBetweenPagesNeverMakeTheListSkipOrRepeatAChat(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = try await baton.seedStory()
             for _ in 0..<9 {
                 baton.clock.advance(seconds: 1)
@@ -42,8 +43,9 @@ import Testing
         }
     }
 
-    @Test func repsAndTeamsPageWithFiltersAcrossStorePages() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func repsAndTeamsPageWithFiltersAcrossStorePages(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = try await baton.seedStory()
             var request = Baton_V1_ListRepsRequest()
             request.presence = .loggedIn
@@ -70,7 +72,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [
+    @Test(arguments: TestEngine.allCases, [
         "50",  // an offset, as earlier versions gave
         "not a token",
         Data("reps ana".utf8).base64EncodedString(),  // another list's
@@ -83,8 +85,8 @@ import Testing
         Data("chats 0 1000000000 chat-1".utf8).base64EncodedString(),
         Data("chats 0 -1 chat-1".utf8).base64EncodedString(),
     ])
-    func aPageTokenThisServerDidNotGiveIsRefusedNamingIt(token: String) async throws {
-        try await TestBaton.with { baton in
+    func aPageTokenThisServerDidNotGiveIsRefusedNamingIt(engine: TestEngine, token: String) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = try await baton.seedStory()
             let error = await expectError(.invalidArgument, .invalidField) {
                 try await listChats(baton, size: 1, token: token)

@@ -4,9 +4,10 @@ import Testing
 
 /// Presence and status, and leases the server enforces.
 @Suite struct PresenceTests {
-    @Test func anExpiredLeaseLogsTheRepOutWithAnEvent() async throws {
+    @Test(arguments: TestEngine.allCases)
+    func anExpiredLeaseLogsTheRepOutWithAnEvent(engine: TestEngine) async throws {
         let clock = ManualClock()
-        try await TestBaton.with(clock: clock) { baton in
+        try await TestBaton.with(engine, clock: clock) { baton in
             _ = try await baton.seedStory()
             let _: Baton_V1_SetPresenceResponse = try await baton.call(
                 "Reps/SetPresence",
@@ -39,8 +40,9 @@ import Testing
         }
     }
 
-    @Test func aRenewalAloneEmitsNothingButAChangeDoes() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aRenewalAloneEmitsNothingButAChangeDoes(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = try await baton.seedStory()
             let before = try await baton.allEvents().count
             let _: Baton_V1_SetPresenceResponse = try await baton.call(

@@ -6,44 +6,44 @@ import Testing
 
 /// What was acknowledged survives closing the store and starting again on the same file.
 @Suite struct RestartTests {
-    @Test func aRestartKeepsEveryAcknowledgedChangeAndTheEventLog() async throws {
-        let directory = NSTemporaryDirectory() + "baton-restart-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-
-        let (chat, events) = try await TestBaton.reopen(directory: directory) { baton in
-            let chat = try await baton.seedStory()
-            let _: Baton_V1_TransferChatResponse = try await baton.call(
-                "Chats/TransferChat",
-                Make.transfer(chat.id, by: "ana", to: "ben", note: "n", key: "k1")
-            )
-            let response: Baton_V1_GetChatResponse = try await baton.call("Chats/GetChat", Make.getChat(chat.id))
-            return (response.chat!, try await baton.allEvents())
-        }
-        try await TestBaton.reopen(directory: directory) { baton in
-            let response: Baton_V1_GetChatResponse = try await baton.call("Chats/GetChat", Make.getChat(chat.id))
-            #expect(response.chat == chat)
-            #expect(try await baton.allEvents() == events)
-            let retry: Baton_V1_TransferChatResponse = try await baton.call(
-                "Chats/TransferChat",
-                Make.transfer(chat.id, by: "ana", to: "ben", note: "n", key: "k1")
-            )
-            #expect(retry.chat?.ownerRepID == "ben")
-            #expect(try await baton.allEvents().count == events.count, "a remembered retry must not write")
-            let next: Baton_V1_StartChatResponse = try await baton.call("Chats/StartChat", Make.startChat(owner: "ana"))
-            #expect(next.chat?.id != chat.id)
-            #expect(
-                try await baton.allEvents().first { $0.kind == .chatStarted && $0.chatID == next.chat?.id }?.sequence
-                    == UInt64(events.count + 1)
-            )
+    @Test(arguments: TestEngine.allCases)
+    func aRestartKeepsEveryAcknowledgedChangeAndTheEventLog(engine: TestEngine) async throws {
+        try await TestStorage.with(engine) { storage in
+            let (chat, events) = try await TestBaton.reopen(storage) { baton in
+                let chat = try await baton.seedStory()
+                let _: Baton_V1_TransferChatResponse = try await baton.call(
+                    "Chats/TransferChat",
+                    Make.transfer(chat.id, by: "ana", to: "ben", note: "n", key: "k1")
+                )
+                let response: Baton_V1_GetChatResponse = try await baton.call("Chats/GetChat", Make.getChat(chat.id))
+                return (response.chat!, try await baton.allEvents())
+            }
+            try await TestBaton.reopen(storage) { baton in
+                let response: Baton_V1_GetChatResponse = try await baton.call("Chats/GetChat", Make.getChat(chat.id))
+                #expect(response.chat == chat)
+                #expect(try await baton.allEvents() == events)
+                let retry: Baton_V1_TransferChatResponse = try await baton.call(
+                    "Chats/TransferChat",
+                    Make.transfer(chat.id, by: "ana", to: "ben", note: "n", key: "k1")
+                )
+                #expect(retry.chat?.ownerRepID == "ben")
+                #expect(try await baton.allEvents().count == events.count, "a remembered retry must not write")
+                let next: Baton_V1_StartChatResponse = try await baton.call("Chats/StartChat", Make.startChat(owner: "ana"))
+                #expect(next.chat?.id != chat.id)
+                #expect(
+                    try await baton.allEvents().first { $0.kind == .chatStarted && $0.chatID == next.chat?.id }?.sequence
+                        == UInt64(events.count + 1)
+                )
+            }
         }
     }
 
     @Test(arguments: [(SQLiteStore.Durability.processCrash, 1), (.powerLoss, 2)])
     func theStoreUsesWALAndTheAskedDurability(durability: SQLiteStore.Durability, synchronous: Int) async throws {
         try await TestBaton.with(durability: durability) { baton in
-            let journalMode = try baton.store.journalMode()
-            let setting = try baton.store.synchronousSetting()
+            let store = try #require(baton.store as? SQLiteStore)
+            let journalMode = try store.journalMode()
+            let setting = try store.synchronousSetting()
             #expect(journalMode == "wal")
             #expect(setting == synchronous)
         }

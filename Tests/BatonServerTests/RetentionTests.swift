@@ -3,7 +3,6 @@ import BatonProtos
 import BatonRPC
 import BatonTestSupport
 import Foundation
-import GRDB
 import Testing
 
 /// The sweep deletes events and remembered responses older than the retention, and watchers
@@ -44,15 +43,9 @@ import Testing
         }
     }
 
-    /// Rows of `table` in the database, read on a connection of the test's own.
-    private func rowCount(_ baton: TestBaton, _ table: String) throws -> Int {
-        let database = try DatabaseQueue(path: baton.databasePath)
-        defer { try? database.close() }
-        return try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
-    }
-
-    @Test func eventsOlderThanTheRetentionAreDeletedWithTheirRowsAndNewerOnesStay() async throws {
-        try await TestBaton.with(retention: Self.eventsForAnHour) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func eventsOlderThanTheRetentionAreDeletedWithTheirRowsAndNewerOnesStay(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, retention: Self.eventsForAnHour) { baton in
             let chat = try await baton.seedStory()
             // More than one batch, so the sweep has to go round.
             try await post(baton, chat, count: 600)
@@ -67,8 +60,8 @@ import Testing
             #expect(kept.map(\.sequence) == Array(UInt64(old.count + 1)...UInt64(old.count + 3)))
             let keptReps = kept.map(\.repIDs.count).reduce(0, +)
             let keptTeams = kept.map(\.teamIDs.count).reduce(0, +)
-            #expect(try rowCount(baton, "event_reps") == keptReps)
-            #expect(try rowCount(baton, "event_teams") == keptTeams)
+            #expect(try await baton.rowCount("event_reps") == keptReps)
+            #expect(try await baton.rowCount("event_teams") == keptTeams)
             #expect(try await baton.handoff.sweep().prunedEventCount == 0)
         }
     }
@@ -84,8 +77,9 @@ import Testing
         return old
     }
 
-    @Test func aWatchResumingFromAPrunedSequenceIsToldTheEventsExpired() async throws {
-        try await TestBaton.with(retention: Self.eventsForAnHour) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aWatchResumingFromAPrunedSequenceIsToldTheEventsExpired(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, retention: Self.eventsForAnHour) { baton in
             let old = try await seedThenPruneAllButTwoNewEvents(baton)
 
             let error = await expectError(.outOfRange, .eventsExpired) {
@@ -99,45 +93,42 @@ import Testing
         }
     }
 
-    @Test func aWatchFromZeroStartsAtTheOldestKeptEvent() async throws {
-        try await TestBaton.with(retention: Self.eventsForAnHour) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aWatchFromZeroStartsAtTheOldestKeptEvent(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, retention: Self.eventsForAnHour) { baton in
             let old = try await seedThenPruneAllButTwoNewEvents(baton)
 
             #expect(try await watch(baton, after: 0).map(\.sequence) == [old + 1, old + 2])
         }
     }
 
-    @Test func sequenceNumbersNeverRestartAfterEverythingOldIsPruned() async throws {
-        let directory = NSTemporaryDirectory() + "baton-retention-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+    @Test(arguments: TestEngine.allCases)
+    func sequenceNumbersNeverRestartAfterEverythingOldIsPruned(engine: TestEngine) async throws {
         let clock = ManualClock()
-
-        let (chat, last) = try await TestBaton.reopen(
-            directory: directory,
-            clock: clock,
-            retention: Self.eventsForAnHour
-        ) {
-            baton in
-            let chat = try await baton.seedStory()
-            let last = try await baton.handoff.lastEventSequence()
-            clock.advance(seconds: Self.hour + 1)
-            #expect(try await baton.handoff.sweep().prunedEventCount == Int(last) - 1)
-            // The newest event stays however old it gets: it carries the sequence on.
-            clock.advance(seconds: Self.hour + 1)
-            #expect(try await baton.handoff.sweep().prunedEventCount == 0)
-            #expect(try await baton.allEvents().map(\.sequence) == [last])
-            return (chat, last)
-        }
-        try await TestBaton.reopen(directory: directory, clock: clock, retention: Self.eventsForAnHour) { baton in
-            try await post(baton, chat, count: 1)
-            #expect(try await baton.allEvents().map(\.sequence) == [last, last + 1])
-            #expect(try await watch(baton, after: 0).map(\.sequence) == [last, last + 1])
+        try await TestStorage.with(engine) { storage in
+            let (chat, last) = try await TestBaton.reopen(storage, clock: clock, retention: Self.eventsForAnHour) {
+                baton in
+                let chat = try await baton.seedStory()
+                let last = try await baton.handoff.lastEventSequence()
+                clock.advance(seconds: Self.hour + 1)
+                #expect(try await baton.handoff.sweep().prunedEventCount == Int(last) - 1)
+                // The newest event stays however old it gets: it carries the sequence on.
+                clock.advance(seconds: Self.hour + 1)
+                #expect(try await baton.handoff.sweep().prunedEventCount == 0)
+                #expect(try await baton.allEvents().map(\.sequence) == [last])
+                return (chat, last)
+            }
+            try await TestBaton.reopen(storage, clock: clock, retention: Self.eventsForAnHour) { baton in
+                try await post(baton, chat, count: 1)
+                #expect(try await baton.allEvents().map(\.sequence) == [last, last + 1])
+                #expect(try await watch(baton, after: 0).map(\.sequence) == [last, last + 1])
+            }
         }
     }
 
-    @Test func aKeyPastItsRetentionIsForgottenAndOneWithinItStillAnswersRetries() async throws {
-        try await TestBaton.with(retention: Retention(idempotentResponses: Self.hour)) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func aKeyPastItsRetentionIsForgottenAndOneWithinItStillAnswersRetries(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, retention: Retention(idempotentResponses: Self.hour)) { baton in
             let chat = try await baton.seedStory()
             let old = Make.transfer(chat.id, by: "ana", to: "ben", key: "old")
             let first: Baton_V1_TransferChatResponse = try await baton.call("Chats/TransferChat", old)
@@ -162,8 +153,9 @@ import Testing
         try await baton.allEvents().filter { $0.kind == .transferCompleted }.count
     }
 
-    @Test func retentionZeroKeepsEverything() async throws {
-        try await TestBaton.with(retention: .forever) { baton in
+    @Test(arguments: TestEngine.allCases)
+    func retentionZeroKeepsEverything(engine: TestEngine) async throws {
+        try await TestBaton.with(engine, retention: .forever) { baton in
             let chat = try await baton.seedStory()
             let request = Make.transfer(chat.id, by: "ana", to: "ben", key: "kept")
             let first: Baton_V1_TransferChatResponse = try await baton.call("Chats/TransferChat", request)

@@ -1,34 +1,62 @@
 import Baton
 import BatonProtos
 import BatonRPC
+import BatonPostgres
 import BatonServer
 import BatonStore
+import BatonTestSupport
 import Foundation
+import GRDB
 import Logging
 import Testing
 
-/// A real batond in miniature for one test: a SQLite store in its own temporary folder, a
-/// manual clock, the Reps, Chats, Events and Calendars services on a Unix socket, and a client.
+/// A real batond in miniature for one test: a store (SQLite in a temporary folder, or a fresh
+/// database on the shared PostgreSQL test cluster), a manual clock, the Reps, Chats, Events and
+/// Calendars services on a Unix socket, and a client.
 final class TestBaton: Sendable {
     let directory: String
     let clock: ManualClock
-    let store: SQLiteStore
+    let storage: TestStorage
+    let store: any BatonStore
     let handoff: Handoff
     let server: RPCServer
     let client: RPCClient
-
-    var databasePath: String { "\(directory)/data/baton.sqlite" }
+    private let closeStore: @Sendable () async -> Void
 
     private init(
         directory: String,
+        storage: TestStorage,
         clock: ManualClock,
         durability: SQLiteStore.Durability,
         retention: Retention
     ) async throws {
         self.directory = directory
+        self.storage = storage
         self.clock = clock
-        store = try SQLiteStore(path: "\(directory)/data/baton.sqlite", durability: durability)
-        handoff = Handoff(store: store, clock: clock, defaultRequestTTL: 120, retention: retention)
+        let signal = EventSignal()
+        switch storage {
+        case .sqlite(let folder):
+            let sqlite = try SQLiteStore(path: "\(folder)/data/baton.sqlite", durability: durability)
+            store = sqlite
+            closeStore = { try? sqlite.close() }
+        case .postgres(let database):
+            let postgres = try PostgresStore(url: database.url, signal: signal, logger: Self.quiet)
+            let running = Task { try await postgres.run() }
+            do {
+                try await postgres.migrate()
+                try await Self.waitUntilAvailable(postgres)
+            } catch {
+                running.cancel()
+                _ = await running.result
+                throw error
+            }
+            store = postgres
+            closeStore = {
+                running.cancel()
+                _ = await running.result
+            }
+        }
+        handoff = Handoff(store: store, clock: clock, signal: signal, defaultRequestTTL: 120, retention: retention)
         var configuration = RPCServerConfiguration(socketPath: "\(directory)/rpc.sock")
         configuration.eventLoopThreads = 1
         configuration.shutdownGracePeriod = .seconds(2)
@@ -38,35 +66,56 @@ final class TestBaton: Sendable {
                 RepsService(handoff: handoff), ChatsService(handoff: handoff), EventsService(handoff: handoff),
                 CalendarsService(handoff: handoff),
             ],
-            logger: Logger(label: "baton-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+            logger: Self.quiet
         )
-        try await ServerStartTurns.shared.run { [server] in try await server.start() }
-        client = try await RPCClient.connect(socketPath: configuration.socketPath)
+        do {
+            try await ServerStartTurns.shared.run { [server] in try await server.start() }
+            client = try await RPCClient.connect(socketPath: configuration.socketPath)
+        } catch {
+            await server.shutdown()
+            await closeStore()
+            throw error
+        }
     }
 
-    /// Runs `body` with a fresh server over a fresh database, then stops it and removes the folder.
+    private static let quiet = Logger(label: "baton-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// The store serves calls once its LISTEN connection is up (it says so on `availability`).
+    private static func waitUntilAvailable(_ store: PostgresStore) async throws {
+        for await available in store.availability where available { return }
+        throw CancellationError()
+    }
+
+    /// Runs `body` with a fresh server over a fresh store of `engine`, then stops it and removes
+    /// the store.
     static func with<T>(
+        _ engine: TestEngine = .sqlite,
         clock: ManualClock = ManualClock(),
         durability: SQLiteStore.Durability = .processCrash,
         retention: Retention = .forever,
         _ body: (TestBaton) async throws -> T
     ) async throws -> T {
+        try await TestStorage.with(engine) { storage in
+            try await reopen(storage, clock: clock, durability: durability, retention: retention, body)
+        }
+    }
+
+    /// Runs `body` with a server over what `storage` already holds, then stops it.
+    static func reopen<T>(
+        _ storage: TestStorage,
+        clock: ManualClock = ManualClock(),
+        durability: SQLiteStore.Durability = .processCrash,
+        retention: Retention = .forever,
+        _ body: (TestBaton) async throws -> T
+    ) async throws -> T {
+        // The socket's own folder: a PostgreSQL store has none, and a restart of a SQLite one
+        // must find its database where the last run left it.
         let directory = NSTemporaryDirectory() + "baton-server-test-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try await reopen(directory: directory, clock: clock, durability: durability, retention: retention, body)
-    }
-
-    /// Runs `body` with a server over the database already in `directory`, then stops it.
-    static func reopen<T>(
-        directory: String,
-        clock: ManualClock = ManualClock(),
-        durability: SQLiteStore.Durability = .processCrash,
-        retention: Retention = .forever,
-        _ body: (TestBaton) async throws -> T
-    ) async throws -> T {
         let baton = try await TestBaton(
             directory: directory,
+            storage: storage,
             clock: clock,
             durability: durability,
             retention: retention
@@ -84,7 +133,20 @@ final class TestBaton: Sendable {
     private func stop() async {
         await client.close()
         await server.shutdown()
-        try? store.close()
+        await closeStore()
+    }
+
+    /// Rows of `table` in the store, read on a connection of the test's own.
+    func rowCount(_ table: String) async throws -> Int {
+        switch storage {
+        case .sqlite(let folder):
+            let database = try DatabaseQueue(path: "\(folder)/data/baton.sqlite")
+            defer { try? database.close() }
+            return try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+        case .postgres(let database):
+            let count = try await database.psql("SELECT COUNT(*) FROM \(table)")
+            return try #require(Int(count), "psql answered \(count)")
+        }
     }
 
     /// A unary call of `method` (e.g. "Chats/TransferChat") of baton.v1.

@@ -28,8 +28,9 @@ import Testing
         return try #require(response.pendingTransfer)
     }
 
-    @Test func acceptingHandsTheChatOverAndPostsTheVisitorMessage() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func acceptingHandsTheChatOverAndPostsTheVisitorMessage(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let pending = try await request(baton, chat)
             await expectError(.failedPrecondition, .transferAlreadyPending) {
@@ -66,8 +67,9 @@ import Testing
         }
     }
 
-    @Test func decliningKeepsTheChatWithTheOwnerAndRecordsTheReason() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func decliningKeepsTheChatWithTheOwnerAndRecordsTheReason(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let pending = try await request(baton, chat)
             var decline = Baton_V1_DeclineTransferRequest()
@@ -89,9 +91,10 @@ import Testing
         }
     }
 
-    @Test func anUnansweredRequestExpiresAndTheOwnerIsTold() async throws {
+    @Test(arguments: TestEngine.allCases)
+    func anUnansweredRequestExpiresAndTheOwnerIsTold(engine: TestEngine) async throws {
         let clock = ManualClock()
-        try await TestBaton.with(clock: clock) { baton in
+        try await TestBaton.with(engine, clock: clock) { baton in
             let chat = try await baton.seedStory()
             let pending = try await request(baton, chat, ttl: 60)
             clock.advance(seconds: 59)
@@ -109,8 +112,9 @@ import Testing
         }
     }
 
-    @Test func theRequesterCanCancelAPendingTransfer() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func theRequesterCanCancelAPendingTransfer(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let pending = try await request(baton, chat)
             var cancel = Baton_V1_CancelTransferRequest()
@@ -132,8 +136,9 @@ import Testing
         }
     }
 
-    @Test func endingAChatCancelsItsPendingTransfer() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func endingAChatCancelsItsPendingTransfer(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let pending = try await request(baton, chat)
             var end = Baton_V1_EndChatRequest()

@@ -4,8 +4,9 @@ import Testing
 
 /// Bad input gets a precise status, a reason, and the field it is about.
 @Suite struct ValidationTests {
-    @Test func unknownIdsAreNotFoundWithTheirReason() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func unknownIdsAreNotFoundWithTheirReason(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let missingChat = await expectError(.notFound, .chatNotFound) {
                 let _: Baton_V1_TransferChatResponse = try await baton.call(
@@ -46,8 +47,9 @@ import Testing
         }
     }
 
-    @Test func emptyOrOversizedTextAndBadEnumsNameTheField() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func emptyOrOversizedTextAndBadEnumsNameTheField(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             func field(_ error: RPCError?) -> [String] {
                 error?.detail(Baton_V1_BadRequest.self)?.fieldViolations.map(\.field) ?? []
@@ -89,8 +91,9 @@ import Testing
         }
     }
 
-    @Test func staleExpectedVersionsAreAborted() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func staleExpectedVersionsAreAborted(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let conflict = await expectError(.aborted, .versionConflict) {
                 let _: Baton_V1_TransferChatResponse = try await baton.call(

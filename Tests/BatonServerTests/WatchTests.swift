@@ -14,8 +14,9 @@ import Testing
         try await baton.client.serverStreaming("/baton.v1.Events/Watch", request, as: Baton_V1_Event.self)
     }
 
-    @Test func resumingFromASequenceWhileOthersWriteHasNoGapsOrDuplicates() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func resumingFromASequenceWhileOthersWriteHasNoGapsOrDuplicates(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let before = try await baton.allEvents().count
             let messages = 40
@@ -52,8 +53,9 @@ import Testing
         }
     }
 
-    @Test func filtersAndCatchUpEndTheStreamWithTheMatchingEvents() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func filtersAndCatchUpEndTheStreamWithTheMatchingEvents(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let _: Baton_V1_TransferChatResponse = try await baton.call(
                 "Chats/TransferChat",
@@ -76,9 +78,9 @@ import Testing
         }
     }
 
-    @Test("a filtered watch's trailers say how far the server read, past the last matching event")
-    func filteredWatchTrailersCarryTheResumePoint() async throws {
-        try await TestBaton.with { baton in
+    @Test("a filtered watch's trailers say how far the server read, past the last matching event", arguments: TestEngine.allCases)
+    func filteredWatchTrailersCarryTheResumePoint(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let _: Baton_V1_TransferChatResponse = try await baton.call(
                 "Chats/TransferChat",
@@ -106,9 +108,9 @@ import Testing
         }
     }
 
-    @Test("only_new skips every stored event and streams what is committed afterwards")
-    func onlyNewStartsAfterTheNewestEvent() async throws {
-        try await TestBaton.with { baton in
+    @Test("only_new skips every stored event and streams what is committed afterwards", arguments: TestEngine.allCases)
+    func onlyNewStartsAfterTheNewestEvent(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             let chat = try await baton.seedStory()
             let newest = try #require(try await baton.allEvents().last?.sequence)
 
@@ -153,8 +155,9 @@ import Testing
         }
     }
 
-    @Test func badResumePointsAndFiltersAreRefused() async throws {
-        try await TestBaton.with { baton in
+    @Test(arguments: TestEngine.allCases)
+    func badResumePointsAndFiltersAreRefused(engine: TestEngine) async throws {
+        try await TestBaton.with(engine) { baton in
             _ = try await baton.seedStory()
             var ahead = Baton_V1_WatchRequest()
             ahead.afterSequence = 10_000

@@ -20,14 +20,24 @@ public final class BatondProcess: @unchecked Sendable {
 
     /// Starts batond with `arguments` (added to its socket and data folder) and returns once it
     /// accepts connections. `umask` (octal digits, e.g. "000") is batond's umask, when given;
-    /// `socketPath` makes the socket's path from the folder's.
+    /// `socketPath` makes the socket's path from the folder's. With `postgresURL` the state is
+    /// in that PostgreSQL database instead of the data folder.
     public static func start(
         _ arguments: [String] = [],
         umask: String? = nil,
+        postgresURL: String? = nil,
         socketPath: (_ folder: String) -> String = defaultSocketPath
     ) async throws -> BatondProcess {
         let folder = String(cString: mkdtemp(strdup("/tmp/batond-test-XXXXXX"))!)
-        let batond = try BatondProcess(folder: folder, socketPath: socketPath(folder), arguments: arguments, umask: umask)
+        // Each batond gets its own database unless it is to share one in PostgreSQL: tests run in
+        // parallel, and must not share (or touch) the default one.
+        let store = postgresURL.map { ["--postgres-url", $0] } ?? ["--data-dir", "\(folder)/data"]
+        let batond = try BatondProcess(
+            folder: folder,
+            socketPath: socketPath(folder),
+            arguments: store + arguments,
+            umask: umask
+        )
         try await batond.waitUntilServing()
         return batond
     }
@@ -39,9 +49,7 @@ public final class BatondProcess: @unchecked Sendable {
         self.socketPath = socketPath
         self.stderrLog = URL(fileURLWithPath: "\(folder)/stderr.log")
         _ = FileManager.default.createFile(atPath: stderrLog.path, contents: nil)
-        // Each batond gets its own database: tests run in parallel, and must not share (or touch)
-        // the default one.
-        self.arguments = ["--socket", socketPath, "--data-dir", "\(folder)/data"] + arguments
+        self.arguments = ["--socket", socketPath] + arguments
         self.umask = umask
         self.process = try Self.launch(arguments: self.arguments, umask: umask, stderr: stderrLog)
     }
@@ -109,11 +117,16 @@ public final class BatondProcess: @unchecked Sendable {
         try await waitUntilServing()
     }
 
+    /// Kills batond with SIGKILL (no drain, no cleanup: a crash) and waits for it to be gone.
+    public func crash() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Kills batond with SIGKILL (no drain, no cleanup: a crash), starts it again on the same
     /// socket and database, and waits until it serves.
     public func killAndRestart() async throws {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        crash()
         process = try Self.launch(arguments: arguments, umask: umask, stderr: stderrLog)
         try await waitUntilServing()
     }
@@ -128,9 +141,10 @@ public final class BatondProcess: @unchecked Sendable {
     public static func with<Result>(
         _ arguments: [String] = [],
         umask: String? = nil,
+        postgresURL: String? = nil,
         _ body: (BatondProcess) async throws -> Result
     ) async throws -> Result {
-        let batond = try await start(arguments, umask: umask)
+        let batond = try await start(arguments, umask: umask, postgresURL: postgresURL)
         defer { batond.remove() }
         return try await body(batond)
     }
