@@ -213,6 +213,8 @@ let package = Package(
         .testTarget(
             name: "BatonPostgresTests",
             dependencies: [
+                // Built so the flag and exit-code tests can run the real daemon.
+                "batond",
                 "Baton",
                 "BatonPostgres",
                 "BatonProtos",

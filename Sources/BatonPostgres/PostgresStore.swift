@@ -115,17 +115,32 @@ public final class PostgresStore: BatonStore, Service {
         )
     }
 
-    /// Runs the current pool until it is replaced (see `probe`).
+    /// Runs the current pool, and each one that replaces it (see `probe`). A replaced pool is
+    /// cancelled without waiting for it to end: its calls may still be finishing, and the new
+    /// pool must run meanwhile.
     private func superviseClients() async {
         var requests = replacementRequests.makeAsyncIterator()
-        while !Task.isCancelled {
-            let client = state.withLock { $0.client }
-            await withDiscardingTaskGroup { group in
-                group.addTask { await client.run() }
-                _ = await requests.next()
-                group.cancelAll()
+        await withDiscardingTaskGroup { group in
+            var retire = Self.start(state.withLock { $0.client }, in: &group)
+            while await requests.next() != nil {
+                retire()
+                retire = Self.start(state.withLock { $0.client }, in: &group)
+            }
+            retire()
+        }
+    }
+
+    /// Runs `client` in `group` until the returned function is called (or the group cancelled).
+    private static func start(_ client: PostgresClient, in group: inout DiscardingTaskGroup) -> () -> Void {
+        let (retirement, retire) = AsyncStream<Void>.makeStream()
+        group.addTask {
+            await withDiscardingTaskGroup { running in
+                running.addTask { await client.run() }
+                for await _ in retirement {}
+                running.cancelAll()
             }
         }
+        return { retire.finish() }
     }
 
     /// Keeps one connection LISTENing for commits, migrating the schema on each (re)connect,
@@ -197,7 +212,11 @@ public final class PostgresStore: BatonStore, Service {
             state.announced = state.available
             return (state.available, changed)
         }
-        if changed { availabilityContinuation.yield(available) }
+        guard changed else { return }
+        availabilityContinuation.yield(available)
+        // A watcher whose read failed while the store was away waits for a wake; commits made
+        // meanwhile may have notified nobody.
+        if available { signal.notify() }
     }
 
     // MARK: Transactions
@@ -317,37 +336,94 @@ public final class PostgresStore: BatonStore, Service {
 
     /// Runs `body` on a pooled connection; waiting for one longer than `leaseTimeout` counts
     /// as the server being unreachable (the pool itself waits up to a minute).
+    ///
+    /// The wait is abandoned without waiting for the pool to take the request back: a pool
+    /// that was replaced, or is stuck reconnecting, may never answer it. A connection the
+    /// abandoned request gets later is handed back unused.
     private func withLeasedConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = state.withLock { $0.client }
-        let lease = LeaseState()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await client.withConnection { connection in
-                    lease.leased.store(true, ordering: .relaxed)
+        let lease = LeaseWait<T>()
+        let work = Task<Void, Never> {
+            do {
+                let value = try await client.withConnection { connection in
+                    guard lease.claim() else { throw LeaseTimeout() }
                     return try await body(connection)
                 }
+                lease.finish(.success(value))
+            } catch {
+                lease.finish(.failure(error))
             }
-            group.addTask {
-                try await Task.sleep(for: Self.leaseTimeout)
-                if lease.leased.load(ordering: .relaxed) { return nil }
-                throw Interrupted(error: LeaseTimeout(), commitSent: false)
-            }
-            while let result = try await group.next() {
-                if let value = result {
-                    group.cancelAll()
-                    return value
-                }
-            }
-            throw CancellationError()
+        }
+        let timer = Task {
+            try await Task.sleep(for: Self.leaseTimeout)
+            if lease.abandon() { work.cancel() }
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in lease.resume(continuation) }
+        } onCancel: {
+            work.cancel()
         }
     }
 }
 
-/// Whether a call got its pooled connection, shared with the task timing the wait.
-private final class LeaseState: Sendable {
-    let leased = Atomic<Bool>(false)
+/// A call waiting for a pooled connection: it either gets one (`claim`) or gives up waiting
+/// (`abandon`), never both; its caller resumes once, with the work's result or the timeout.
+private final class LeaseWait<T: Sendable>: Sendable {
+    private struct State {
+        var leased = false
+        var outcome: Result<T, any Error>?
+        var continuation: CheckedContinuation<T, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    /// True when the call may use the connection it got: it has not given up.
+    func claim() -> Bool {
+        state.withLock { state in
+            guard state.outcome == nil else { return false }
+            state.leased = true
+            return true
+        }
+    }
+
+    /// Gives up unless a connection came; true when it gave up.
+    func abandon() -> Bool {
+        let gaveUp = state.withLock { state -> Bool in
+            guard !state.leased, state.outcome == nil else { return false }
+            state.outcome = .failure(LeaseTimeout())
+            return true
+        }
+        if gaveUp { deliver() }
+        return gaveUp
+    }
+
+    /// The work's own outcome, unless the call gave up first.
+    func finish(_ outcome: Result<T, any Error>) {
+        let first = state.withLock { state -> Bool in
+            guard state.outcome == nil else { return false }
+            state.outcome = outcome
+            return true
+        }
+        if first { deliver() }
+    }
+
+    func resume(_ continuation: CheckedContinuation<T, any Error>) {
+        state.withLock { $0.continuation = continuation }
+        deliver()
+    }
+
+    /// Resumes the caller once both its continuation and an outcome are there.
+    private func deliver() {
+        let ready = state.withLock { state -> (CheckedContinuation<T, any Error>, Result<T, any Error>)? in
+            guard let continuation = state.continuation, let outcome = state.outcome else { return nil }
+            state.continuation = nil
+            return (continuation, outcome)
+        }
+        if let (continuation, outcome) = ready { continuation.resume(with: outcome) }
+    }
 }
 
 /// No pooled connection within `PostgresStore.leaseTimeout`.

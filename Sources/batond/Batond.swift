@@ -366,12 +366,16 @@ struct Batond: AsyncParsableCommand {
             seed = nil
         }
         // The store first: a group shuts its services down in reverse order, so the store
-        // outlives the calls the server drains.
+        // outlives the calls the server drains. A store that fails (a schema newer than this
+        // batond) shuts the group down gracefully: the server drains on a graceful shutdown,
+        // not on cancellation.
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    store, server, StoreHealthService(store: store, health: health, seed: seed),
-                    SweeperService(sweeper: Sweeper(handoff: handoff, logger: logger)),
+                    .init(service: store, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: server),
+                    .init(service: StoreHealthService(store: store, health: health, seed: seed)),
+                    .init(service: SweeperService(sweeper: Sweeper(handoff: handoff, logger: logger))),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

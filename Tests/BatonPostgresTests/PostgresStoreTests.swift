@@ -1,6 +1,7 @@
 import Baton
 import BatonPostgres
 import BatonProtos
+import BatonTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -15,8 +16,8 @@ import Testing
     static let monday = Date(timeIntervalSince1970: 1_780_272_000)
 
     @Test func bodyReadsItsOwnWritesBeforeCommit() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { engine in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { engine in
                 try await engine.handoff.addAvailableReps([("ana", 0)])
                 let seen = try await engine.store.write { transaction in
                     var chat = Baton_V1_Chat()
@@ -65,8 +66,8 @@ import Testing
     }
 
     @Test func aBodyThatThrowsLeavesNothingBehind() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { engine in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { engine in
                 try await engine.handoff.addAvailableReps([("ana", 0)])
                 let before = try await engine.handoff.lastEventSequence()
                 await #expect(throws: BatonError.self) {
@@ -88,9 +89,9 @@ import Testing
     }
 
     @Test func racingWritersGetSequencesInCommitOrderWithoutGaps() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { first in
-                try await TestEngine.with(cluster) { second in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { first in
+                try await TestEngine.with(database.url) { second in
                     let writers = 40
                     let watchers = [first, second].map { engine in
                         Task { try await Self.watch(engine.handoff, engine.signal, until: 2 * writers) }
@@ -131,8 +132,8 @@ import Testing
     }
 
     @Test func ofTwentyOffersToARepWithCapacityOneExactlyOneLands() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { engine in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { engine in
                 try await engine.handoff.addAvailableReps([("ana", 0), ("ben", 1)])
                 var chats: [String] = []
                 for _ in 0..<20 {
@@ -150,8 +151,8 @@ import Testing
     }
 
     @Test func ofOverlappingBookingsExactlyOneHoldsTheSlot() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster, clock: ManualClock(Self.monday)) { engine in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url, clock: ManualClock(Self.monday)) { engine in
                 try await engine.handoff.addAvailableReps([("ana", 0)])
                 _ = try await engine.handoff.setSchedule(Make.schedule("ana"), caller: .server)
                 let ten = Self.monday.addingTimeInterval(10 * 3600)
@@ -172,8 +173,8 @@ import Testing
     }
 
     @Test func ofRacingTransfersOfOneChatExactlyOneWins() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { engine in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { engine in
                 let targets = (0..<20).map { "rep-\($0)" }
                 try await engine.handoff.addAvailableReps([("ana", 0)] + targets.map { ($0, 0) })
                 let chat = try await engine.handoff.startChat(Make.startChat(owner: "ana"), caller: .server).chat!
@@ -193,9 +194,9 @@ import Testing
     }
 
     @Test func racingRetriesWithOneIdempotencyKeyRunOnceAndAnswerAlike() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { first in
-                try await TestEngine.with(cluster) { second in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { first in
+                try await TestEngine.with(database.url) { second in
                     try await first.handoff.addAvailableReps([("ana", 0), ("ben", 0)])
                     let chat = try await first.handoff.startChat(Make.startChat(owner: "ana"), caller: .server).chat!
                     let request = Make.transfer(chat.id, by: "ana", to: "ben", key: "transfer-once")
@@ -218,13 +219,13 @@ import Testing
     }
 
     @Test func aWriteChosenAsADeadlockVictimIsRunAgain() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { engine in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { engine in
                 try await engine.handoff.addAvailableReps([("ana", 0)])
                 let one = try await engine.handoff.startChat(Make.startChat(owner: "ana"), caller: .server).chat!.id
                 let two = try await engine.handoff.startChat(Make.startChat(owner: "ana"), caller: .server).chat!.id
-                let other = try await Self.connect(cluster)
-                let watcher = try await Self.connect(cluster)
+                let other = try await Self.connect(database)
+                let watcher = try await Self.connect(database)
                 // The other session waits long before checking for deadlocks, so the store's
                 // transaction is the one the server aborts.
                 try await other.query("SET deadlock_timeout = '30s'", logger: Self.logger)
@@ -258,10 +259,11 @@ import Testing
     }
 
     @Test func aStoppedServerMeansUnavailableAndTheStoreRecoversByItself() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { engine in
+        try await PostgresCluster.withPrivate { cluster in
+            let database = try await cluster.makeDatabase()
+            try await TestEngine.with(database.url) { engine in
                 try await engine.handoff.addAvailableReps([("ana", 0)])
-                try cluster.stop()
+                try await cluster.stop()
                 await engine.waitUntil(available: false)
                 let refused = await #expect(throws: BatonError.self) {
                     _ = try await engine.handoff.startChat(Make.startChat(owner: "ana"), caller: .server)
@@ -271,7 +273,7 @@ import Testing
                     _ = try await engine.handoff.lastEventSequence()
                 }
                 #expect(refusedRead?.code == .unavailable)
-                try cluster.start()
+                try await cluster.start()
                 await engine.waitUntil(available: true)
                 let chat = try await engine.handoff.startChat(Make.startChat(owner: "ana"), caller: .server).chat
                 #expect(chat?.ownerRepID == "ana")
@@ -280,9 +282,9 @@ import Testing
     }
 
     @Test func aCommitOnOneStoreWakesTheWatchersOfAnother() async throws {
-        try await TestCluster.with { cluster in
-            try await TestEngine.with(cluster) { hostA in
-                try await TestEngine.with(cluster) { hostB in
+        try await Self.withDatabase { database in
+            try await TestEngine.with(database.url) { hostA in
+                try await TestEngine.with(database.url) { hostB in
                     // Subscribed after host B announced its connection, so the only wake it can
                     // get is host A's commit, through LISTEN: host A's own signal is another one.
                     let wakes = hostB.signal.subscribe()
@@ -316,26 +318,34 @@ import Testing
     }
 
     @Test func aSchemaNewerThanThisBuildIsRefusedNamingBothVersions() async throws {
-        try await TestCluster.with { cluster in
-            try cluster.psql("CREATE TABLE schema_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version) VALUES (99)")
-            let store = try PostgresStore(url: cluster.url, signal: EventSignal(), logger: Self.logger)
+        try await Self.withDatabase { database in
+            _ = try await database.psql("CREATE TABLE schema_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version) VALUES (99)")
+            let store = try PostgresStore(url: database.url, signal: EventSignal(), logger: Self.logger)
             let refusal = await #expect(throws: PostgresSchemaTooNew.self) { try await store.migrate() }
             #expect(refusal?.description.contains("version 99") == true)
             #expect(refusal?.description.contains("(1)") == true)
         }
     }
 
+    @Test func runningOnASchemaNewerThanThisBuildEndsWithTheRefusal() async throws {
+        try await Self.withDatabase { database in
+            _ = try await database.psql("CREATE TABLE schema_migrations (version int4 PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO schema_migrations (version) VALUES (99)")
+            let store = try PostgresStore(url: database.url, signal: EventSignal(), logger: Self.logger)
+            await #expect(throws: PostgresSchemaTooNew.self) { try await store.run() }
+        }
+    }
+
     @Test func storesMigratingTogetherAllSucceed() async throws {
-        try await TestCluster.with { cluster in
+        try await Self.withDatabase { database in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        try await PostgresStore(url: cluster.url, signal: EventSignal(), logger: Self.logger).migrate()
+                        try await PostgresStore(url: database.url, signal: EventSignal(), logger: Self.logger).migrate()
                     }
                 }
                 try await group.waitForAll()
             }
-            let last = try await TestEngine.with(cluster) { engine in try await engine.handoff.lastEventSequence() }
+            let last = try await TestEngine.with(database.url) { engine in try await engine.handoff.lastEventSequence() }
             #expect(last == 0)
         }
     }
@@ -399,13 +409,18 @@ import Testing
         return request
     }
 
-    static func connect(_ cluster: TestCluster) async throws -> PostgresConnection {
+    /// Runs `body` with a fresh database on the cluster the tests share.
+    static func withDatabase<T>(_ body: (BatonTestSupport.PostgresDatabase) async throws -> T) async throws -> T {
+        try await body(try await PostgresCluster.shared().makeDatabase())
+    }
+
+    static func connect(_ database: BatonTestSupport.PostgresDatabase) async throws -> PostgresConnection {
         try await PostgresConnection.connect(
             configuration: .init(
-                unixSocketPath: "\(cluster.folder)/.s.PGSQL.5432",
-                username: "baton",
+                unixSocketPath: "\(database.cluster.folder)/.s.PGSQL.5432",
+                username: "postgres",
                 password: nil,
-                database: "baton"
+                database: database.name
             ),
             id: 1,
             logger: logger
@@ -416,7 +431,7 @@ import Testing
     static func waitForALockWait(_ connection: PostgresConnection) async throws {
         while true {
             let rows = try await connection.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
                 logger: logger
             ).collect()
             if try rows.first?.decode(Int64.self) ?? 0 > 0 { return }

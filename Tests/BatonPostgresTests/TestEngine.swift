@@ -20,15 +20,15 @@ final class TestEngine: @unchecked Sendable {
         availability = store.availability.makeAsyncIterator()
     }
 
-    /// Runs `body` with a store on `cluster`, migrated and serving; then stops the store.
+    /// Runs `body` with a store on the database at `url`, migrated and serving; then stops the store.
     static func with<T>(
-        _ cluster: TestCluster,
+        _ url: String,
         clock: ManualClock = ManualClock(),
         _ body: (TestEngine) async throws -> T
     ) async throws -> T {
         let signal = EventSignal()
         let store = try PostgresStore(
-            url: cluster.url,
+            url: url,
             signal: signal,
             logger: Logger(label: "baton-postgres-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         )
