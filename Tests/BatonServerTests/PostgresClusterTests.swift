@@ -12,7 +12,10 @@ import Testing
         // The URL as batond takes it, through libpq's own parser.
         let psql = try ChildProcess.run(
             URL(fileURLWithPath: "/usr/lib/postgresql/\(programs)/bin/psql"),
-            ["-X", "-A", "-t", "-c", "SELECT current_database(), count(*) FROM pg_tables WHERE schemaname = 'public'", database.url]
+            [
+                "-X", "-A", "-t", "-c",
+                "SELECT current_database(), count(*) FROM pg_tables WHERE schemaname = 'public'", database.url,
+            ]
         )
         #expect(psql.exited(with: 0), "\(psql.standardError)")
         #expect(psql.standardText == "\(database.name)|0\n")

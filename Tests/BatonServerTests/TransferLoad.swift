@@ -4,9 +4,10 @@ import Synchronization
 import Testing
 
 /// Callers each moving a chat of their own back and forth between Ana and Ben through the
-/// batonds, an idempotency key per transfer. A call that fails is retried with the same key
-/// until acknowledged: on the same batond once it serves again, or on the caller's next batond
-/// when its own is gone. Every acknowledgement is recorded, to check that none was lost.
+/// batonds, an idempotency key per transfer, until stopped. A call that fails is retried with
+/// the same key until acknowledged: on the same batond once it serves again, or on the caller's
+/// next batond when its own is gone. Every acknowledgement is recorded, to check that none was
+/// lost.
 final class TransferLoad: Sendable {
     struct Acknowledgement: Sendable {
         let caller: Int
@@ -17,8 +18,7 @@ final class TransferLoad: Sendable {
     }
 
     private struct Waiter {
-        let count: Int
-        let host: Int
+        let isSatisfied: @Sendable ([Acknowledgement]) -> Bool
         let continuation: CheckedContinuation<Void, Never>
     }
 
@@ -26,34 +26,33 @@ final class TransferLoad: Sendable {
         var acknowledged: [Acknowledgement] = []
         var unavailableFailures = 0
         var waiters: [Waiter] = []
+        var stopping = false
         var ended = false
     }
 
     private let hosts: [Host]
     private let chats: [Baton_V1_Chat]
-    private let transfersEach: Int
     private let state = Mutex(State())
 
-    private init(hosts: [Host], chats: [Baton_V1_Chat], transfersEach: Int) {
+    private init(hosts: [Host], chats: [Baton_V1_Chat]) {
         self.hosts = hosts
         self.chats = chats
-        self.transfersEach = transfersEach
     }
 
     /// Adds Ana and Ben and a chat per caller (started through the batonds in turn).
-    static func prepare(callers: Int, transfersEach: Int, on hosts: [Host]) async throws -> TransferLoad {
+    static func prepare(callers: Int, on hosts: [Host]) async throws -> TransferLoad {
         try await addAvailableReps(["ana", "ben"], on: hosts[0])
         var chats: [Baton_V1_Chat] = []
         for caller in 0..<callers { chats.append(try await startChat(owner: "ana", on: hosts[caller % hosts.count])) }
-        return TransferLoad(hosts: hosts, chats: chats, transfersEach: transfersEach)
+        return TransferLoad(hosts: hosts, chats: chats)
     }
 
     var acknowledged: [Acknowledgement] { state.withLock { $0.acknowledged } }
     /// Calls that failed as UNAVAILABLE on a batond that was still there.
     var unavailableFailures: Int { state.withLock { $0.unavailableFailures } }
 
-    /// Runs every caller to its last transfer; `hostsOf(caller)` lists the batonds (indexes) a
-    /// caller uses, in order.
+    /// Runs every caller until `stop()`; `hostsOf(caller)` lists the batonds (indexes) a caller
+    /// uses, in order.
     func run(_ hostsOf: @escaping @Sendable (Int) -> [Int]) async throws {
         defer { end() }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -64,10 +63,14 @@ final class TransferLoad: Sendable {
         }
     }
 
+    /// Callers finish the transfer they are on (until acknowledged), then stop.
+    func stop() { state.withLock { $0.stopping = true } }
+
     private func runCaller(_ caller: Int, hosts preferred: [Int]) async throws {
         var preference = 0
         var owner = "ana"
-        for step in 0..<transfersEach {
+        var step = 0
+        while !state.withLock({ $0.stopping }) {
             let target = owner == "ana" ? "ben" : "ana"
             let request = Make.transfer(chats[caller].id, by: owner, to: target, key: "caller-\(caller)-\(step)")
             while true {
@@ -77,7 +80,8 @@ final class TransferLoad: Sendable {
                         "Chats/TransferChat",
                         request
                     )
-                    record(Acknowledgement(caller: caller, host: index, chatID: request.chatID, version: response.chat!.version))
+                    let version = response.chat!.version
+                    record(Acknowledgement(caller: caller, host: index, chatID: request.chatID, version: version))
                     break
                 } catch let error as RPCError where error.code == .unavailable {
                     do {
@@ -89,18 +93,21 @@ final class TransferLoad: Sendable {
                         preference += 1
                         guard preference < preferred.count else { throw error }
                     }
+                } catch {
+                    throw TransferFailed(caller: caller, step: step, host: index, error: error)
                 }
             }
             owner = target
+            step += 1
         }
     }
 
     private func record(_ acknowledgement: Acknowledgement) {
         let ready = state.withLock { state in
             state.acknowledged.append(acknowledgement)
-            let counts = Dictionary(grouping: state.acknowledged, by: \.host).mapValues(\.count)
-            let ready = state.waiters.filter { counts[$0.host, default: 0] >= $0.count }
-            state.waiters.removeAll { counts[$0.host, default: 0] >= $0.count }
+            let acknowledged = state.acknowledged
+            let ready = state.waiters.filter { $0.isSatisfied(acknowledged) }
+            state.waiters.removeAll { $0.isSatisfied(acknowledged) }
             return ready
         }
         for waiter in ready { waiter.continuation.resume() }
@@ -115,12 +122,12 @@ final class TransferLoad: Sendable {
         for waiter in waiters { waiter.continuation.resume() }
     }
 
-    /// Waits until batond `host` acknowledged `count` transfers (or the load ended).
-    func waitForAcknowledgements(_ count: Int, from host: Int) async {
+    /// Waits until the acknowledgements so far satisfy `isSatisfied` (or the load ended).
+    func waitUntil(_ isSatisfied: @escaping @Sendable ([Acknowledgement]) -> Bool) async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state in
-                if state.ended || state.acknowledged.filter({ $0.host == host }).count >= count { return true }
-                state.waiters.append(Waiter(count: count, host: host, continuation: continuation))
+                if state.ended || isSatisfied(state.acknowledged) { return true }
+                state.waiters.append(Waiter(isSatisfied: isSatisfied, continuation: continuation))
                 return false
             }
             if ready { continuation.resume() }
@@ -137,7 +144,9 @@ final class TransferLoad: Sendable {
         let events = try await caughtUpEvents(host)
         for chat in chats {
             let targets = events.compactMap { event -> String? in
-                guard event.chatID == chat.id, case .transferCompleted(let completed) = event.payload else { return nil }
+                guard event.chatID == chat.id, case .transferCompleted(let completed) = event.payload else {
+                    return nil
+                }
                 return completed.toRepID
             }
             let acknowledged = self.acknowledged.filter { $0.chatID == chat.id }
@@ -147,4 +156,13 @@ final class TransferLoad: Sendable {
             #expect(read.chat?.version == acknowledged.map(\.version).max(), sourceLocation: sourceLocation)
         }
     }
+}
+
+/// A transfer of the load failed otherwise than UNAVAILABLE.
+struct TransferFailed: Error, CustomStringConvertible {
+    let caller: Int
+    let step: Int
+    let host: Int
+    let error: any Error
+    var description: String { "caller \(caller), transfer \(step), through batond \(host): \(error)" }
 }

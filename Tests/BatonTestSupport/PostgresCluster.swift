@@ -211,8 +211,8 @@ private struct PostgresPrograms: Sendable {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
             .compactMap { Int($0) }
             .sorted()
-        guard let newest = versions.last(where: { FileManager.default.isExecutableFile(atPath: "\(root)/\($0)/bin/initdb") })
-        else {
+        let installed = versions.filter { FileManager.default.isExecutableFile(atPath: "\(root)/\($0)/bin/initdb") }
+        guard let newest = installed.last else {
             throw PostgresClusterFailed(
                 message: "PostgreSQL is not installed (no \(root)/*/bin/initdb); run tools/bootstrap.sh"
             )
@@ -220,7 +220,9 @@ private struct PostgresPrograms: Sendable {
         var serverUser: User?
         if getuid() == 0 {
             guard let entry = getpwnam("postgres") else {
-                throw PostgresClusterFailed(message: "running as root, and there is no postgres user to run the server as")
+                throw PostgresClusterFailed(
+                    message: "running as root, and there is no postgres user to run the server as"
+                )
             }
             serverUser = User(uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
         }
