@@ -83,12 +83,15 @@ struct ServerCallCoreTests {
         metadata: [Baton_Rpc_V1_MetadataEntry] = [],
         timeout: Duration? = nil
     ) -> Result<ServerCall, RPCError> {
-        core.startCall(
+        let result = core.startCall(
             ServerCallCore.Head(method: method, metadata: metadata, timeout: timeout),
             streamID: 1,
             transport: transport,
             peerLimits: ServerCallCore.PeerLimits(window: 64, maxMessageBytes: 1024)
         )
+        // As a wire whose read brought only the call's opening.
+        core.startHandlers()
+        return result
     }
 
     @Test("a unary call's request reaches its handler and the response and status reach the wire")

@@ -216,6 +216,8 @@ extension ServerCall {
             return end()
         }
 
+        var hasEnded: Bool { phase == .finished }
+
         /// The handler's task was cancelled: whether it was waiting (its wait fails).
         mutating func handlerCancelled() -> Bool {
             let wasWaiting = handlerAwaitsRequest || blockedSend != nil

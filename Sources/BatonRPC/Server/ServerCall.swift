@@ -20,7 +20,7 @@ final class ServerCall: @unchecked Sendable {
     /// What to do when the send may be retried (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, any Error>) -> Void)?
 
-    var task: Task<Void, Never>?
+    private var handler = HandlerPhase.starting
     var deadlineTimer: Scheduled<Void>?
 
     init(
@@ -44,6 +44,33 @@ final class ServerCall: @unchecked Sendable {
             clientMaxMessageBytes: clientMaxMessageBytes
         )
         self.startedAt = .now
+    }
+
+    /// Where the handler's task is, so that a call ending cancels a handler still running and
+    /// only such a one (cancelling a task costs a lock).
+    private enum HandlerPhase {
+        /// Not started, or running the part before its first suspension (`Task.immediate`).
+        case starting
+        case running(Task<Void, Never>)
+        case returned
+    }
+
+    /// False until the call ends (trailers sent, or abandoned).
+    var hasEnded: Bool { state.hasEnded }
+
+    /// The handler's task was created; it may already have returned, or ended the call.
+    func handlerStarted(_ task: Task<Void, Never>) {
+        loop.preconditionInEventLoop()
+        guard case .starting = handler else { return }
+        handler = .running(task)
+        if state.hasEnded { task.cancel() }
+    }
+
+    /// The handler returned: the call ends with its outcome (nil for OK) unless it already ended.
+    func handlerReturned(_ outcome: RPCError?) {
+        loop.preconditionInEventLoop()
+        handler = .returned
+        finish(outcome)
     }
 
     // MARK: From the client, through the wire (on the loop)
@@ -222,7 +249,7 @@ final class ServerCall: @unchecked Sendable {
     private func end(code: RPCError.Code, handlerWasWaiting: Bool) {
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        task?.cancel()
+        if case .running(let task) = handler { task.cancel() }
         if handlerWasWaiting { failWaiters() }
         metrics.callFinished(code: code, duration: .now - startedAt)
         transport?.callEnded(self)

@@ -118,6 +118,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard state.phase != .closed else { return }
+        // Once the read's frames are in, also after a protocol error (which ended its calls).
+        defer { core.startHandlers() }
         var bytes = unwrapInboundIn(data)
         if var earlier = unparsed.take() {
             earlier.writeBuffer(&bytes)
