@@ -47,6 +47,9 @@ struct ServerCallCoreTests {
 
         func sendResponseHeaders(_ metadata: RPCMetadata, streamID: UInt32) { sent.append(.headers(metadata)) }
         func sendResponseMessage(_ message: ByteBuffer, streamID: UInt32) { sent.append(.message(message)) }
+        func sendResponseMessage(_ message: ProtoPackable, streamID: UInt32) {
+            sent.append(.message(ByteBuffer(packing: message)))
+        }
         func sendTrailers(error: RPCError?, metadata: RPCMetadata, streamID: UInt32) {
             sent.append(.trailers(error?.code ?? .ok, message: error?.message ?? "", metadata: metadata))
         }

@@ -1,3 +1,4 @@
+import BatonProtos
 import NIOCore
 
 /// One call on the server: performs what its `StateMachine` decides (wakes the handler, sends,
@@ -168,6 +169,17 @@ final class ServerCall: @unchecked Sendable {
         transport?.grantRequestMessages(grant, streamID: streamID)
     }
 
+    /// Sends a typed response, packed straight into the wire's outbound bytes when it may go at
+    /// once; one that must wait is packed into a buffer of its own first.
+    func sendResponseMessage(_ message: ProtoPackable) async throws {
+        if loop.inEventLoop,
+            try trySend(byteCount: message.byteCount, { self.transport?.sendResponseMessage(message, streamID: self.streamID) })
+        {
+            return
+        }
+        try await sendResponseMessage(ByteBuffer(packing: message))
+    }
+
     func sendResponseMessage(_ message: ByteBuffer) async throws {
         if loop.inEventLoop, try trySend(message) { return }
         try await withTaskCancellationHandler {
@@ -201,10 +213,14 @@ final class ServerCall: @unchecked Sendable {
     /// Sends now if the window and the connection's write buffer allow; false when the handler
     /// must wait.
     private func trySend(_ message: ByteBuffer) throws -> Bool {
-        switch state.sendMessage(bytes: message.readableBytes, connectionIsWritable: transport?.isWritable ?? true) {
+        try trySend(byteCount: message.readableBytes) { transport?.sendResponseMessage(message, streamID: streamID) }
+    }
+
+    private func trySend(byteCount: Int, _ send: () -> Void) throws -> Bool {
+        switch state.sendMessage(bytes: byteCount, connectionIsWritable: transport?.isWritable ?? true) {
         case .send(let headers):
             if let headers { transport?.sendResponseHeaders(headers, streamID: streamID) }
-            transport?.sendResponseMessage(message, streamID: streamID)
+            send()
             return true
         case .wait(_, let registerForDrain):
             if registerForDrain { transport?.retryWhenWritable(self) }

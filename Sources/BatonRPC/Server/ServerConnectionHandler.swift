@@ -334,6 +334,11 @@ extension ServerConnectionHandler: ServerCallTransport {
         write(RPCFrame(streamID: streamID, kind: .message, payload: message))
     }
 
+    func sendResponseMessage(_ message: ProtoPackable, streamID: UInt32) {
+        guard state.phase != .closed else { return }
+        writer?.writeMessage(message, streamID: streamID)
+    }
+
     func sendTrailers(error: RPCError?, metadata: RPCMetadata, streamID: UInt32) {
         let payload: ByteBuffer
         if error == nil && metadata.entries.isEmpty {
