@@ -21,7 +21,10 @@ public struct ProtoPackable {
 
     /// Packs the message into the first `byteCount` bytes of `destination`.
     public func pack(into destination: UnsafeMutableRawBufferPointer) {
-        precondition(destination.count >= byteCount, "a \(byteCount)-byte message packed into \(destination.count) bytes")
+        precondition(
+            destination.count >= byteCount,
+            "a \(byteCount)-byte message packed into \(destination.count) bytes"
+        )
         guard byteCount > 0, let start = destination.baseAddress else { return }
         withExtendedLifetime(arena) {
             _ = protobuf_c_message_pack(writer.message, start.assumingMemoryBound(to: UInt8.self))

@@ -137,7 +137,8 @@ extension RPCMethodHandler {
         _ body: @escaping @Sendable (RPCMessageStream<Request>, RPCServerContext) async throws -> Response
     ) -> RPCMethodHandler {
         RPCMethodHandler(path: path, kind: .clientStreaming) { requests, writer, context in
-            try await writer.call.sendResponseMessage(try packMessage(try await body(RPCMessageStream(raw: requests), context)))
+            let response = try await body(RPCMessageStream(raw: requests), context)
+            try await writer.call.sendResponseMessage(try packMessage(response))
         }
     }
 
@@ -208,7 +209,9 @@ public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
     let raw: RPCResponseWriter
 
     /// Sends one message; suspends while the caller's window is exhausted.
-    public func send(_ message: Message) async throws { try await raw.call.sendResponseMessage(try packMessage(message)) }
+    public func send(_ message: Message) async throws {
+        try await raw.call.sendResponseMessage(try packMessage(message))
+    }
 
     /// Sets metadata for the response headers (before the first message).
     public func setInitialMetadata(_ metadata: RPCMetadata) { raw.setInitialMetadata(metadata) }

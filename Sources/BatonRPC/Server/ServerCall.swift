@@ -172,11 +172,7 @@ final class ServerCall: @unchecked Sendable {
     /// Sends a typed response, packed straight into the wire's outbound bytes when it may go at
     /// once; one that must wait is packed into a buffer of its own first.
     func sendResponseMessage(_ message: ProtoPackable) async throws {
-        if loop.inEventLoop,
-            try trySend(byteCount: message.byteCount, { self.transport?.sendResponseMessage(message, streamID: self.streamID) })
-        {
-            return
-        }
+        if loop.inEventLoop, try trySend(message) { return }
         try await sendResponseMessage(ByteBuffer(packing: message))
     }
 
@@ -214,6 +210,10 @@ final class ServerCall: @unchecked Sendable {
     /// must wait.
     private func trySend(_ message: ByteBuffer) throws -> Bool {
         try trySend(byteCount: message.readableBytes) { transport?.sendResponseMessage(message, streamID: streamID) }
+    }
+
+    private func trySend(_ message: ProtoPackable) throws -> Bool {
+        try trySend(byteCount: message.byteCount) { transport?.sendResponseMessage(message, streamID: streamID) }
     }
 
     private func trySend(byteCount: Int, _ send: () -> Void) throws -> Bool {
