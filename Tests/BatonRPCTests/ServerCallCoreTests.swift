@@ -47,6 +47,9 @@ struct ServerCallCoreTests {
 
         func sendResponseHeaders(_ metadata: RPCMetadata, streamID: UInt32) { sent.append(.headers(metadata)) }
         func sendResponseMessage(_ message: ByteBuffer, streamID: UInt32) { sent.append(.message(message)) }
+        func sendResponseMessage(_ message: ProtoPackable, streamID: UInt32) {
+            sent.append(.message(ByteBuffer(packing: message)))
+        }
         func sendTrailers(error: RPCError?, metadata: RPCMetadata, streamID: UInt32) {
             sent.append(.trailers(error?.code ?? .ok, message: error?.message ?? "", metadata: metadata))
         }
@@ -83,12 +86,15 @@ struct ServerCallCoreTests {
         metadata: [Baton_Rpc_V1_MetadataEntry] = [],
         timeout: Duration? = nil
     ) -> Result<ServerCall, RPCError> {
-        core.startCall(
+        let result = core.startCall(
             ServerCallCore.Head(method: method, metadata: metadata, timeout: timeout),
             streamID: 1,
             transport: transport,
             peerLimits: ServerCallCore.PeerLimits(window: 64, maxMessageBytes: 1024)
         )
+        // As a wire whose read brought only the call's opening.
+        core.startHandlers()
+        return result
     }
 
     @Test("a unary call's request reaches its handler and the response and status reach the wire")

@@ -13,6 +13,7 @@ import Testing
 struct ServerConnectionHandlerTests {
     private static let echo = "/test.Embedded/Echo"
     private static let wait = "/test.Embedded/Wait"
+    private static let counted = "/test.Embedded/Counted"
 
     /// Where the handler of `wait` parks until the test lets it return; cancellation does not
     /// end the wait, as a handler busy in a database call does not end at once.
@@ -32,9 +33,12 @@ struct ServerConnectionHandlerTests {
     }
 
     private let gate = Gate()
+    /// How many times the handler of `counted` ran.
+    private let handlerRuns = NIOLockedValueBox(0)
 
     private struct EmbeddedService: RPCService {
         let gate: Gate
+        let handlerRuns: NIOLockedValueBox<Int>
 
         var methods: [RPCMethodHandler] {
             [
@@ -46,6 +50,10 @@ struct ServerConnectionHandlerTests {
                     [gate] _, _, _ in
                     await gate.park()
                 },
+                RPCMethodHandler(path: ServerConnectionHandlerTests.counted, kind: .unary) {
+                    [handlerRuns] _, _, _ in
+                    handlerRuns.withLockedValue { $0 += 1 }
+                },
             ]
         }
     }
@@ -55,7 +63,7 @@ struct ServerConnectionHandlerTests {
         let channel = EmbeddedChannel()
         let metrics = RPCServerMetrics()
         let handler = ServerConnectionHandler(
-            router: RPCRouter(services: [EmbeddedService(gate: gate)], metrics: metrics),
+            router: RPCRouter(services: [EmbeddedService(gate: gate, handlerRuns: handlerRuns)], metrics: metrics),
             configuration: RPCServerConfiguration(socketPath: "/unused"),
             peer: nil,
             loop: channel.eventLoop,
@@ -94,6 +102,20 @@ struct ServerConnectionHandlerTests {
         #expect(frames.map(\.kind) == [.message, .trailers])
         #expect(frames.first?.payload == ByteBuffer(bytes: [1, 2, 3]))
         #expect(try status(frames.last)?.code == .ok)
+        _ = try channel.finish()
+    }
+
+    @Test("a call its client cancels in the read that opened it never runs its handler, and gets no answer")
+    func callCancelledInItsOpeningRead() throws {
+        let (channel, _) = try servedChannel()
+        let cancel = Wire.frame(stream: 1, type: Wire.cancel)
+        try channel.writeInbound(ByteBuffer(bytes: Wire.open(stream: 1, method: Self.counted) + cancel))
+        try channel.writeInbound(ByteBuffer(bytes: Wire.call(stream: 2, method: Self.counted, request: [])))
+        channel.embeddedEventLoop.run()
+        let frames = try writtenFrames(channel)
+        #expect(frames.map(\.kind) == [.trailers])
+        #expect(frames.first?.streamID == 2)
+        #expect(handlerRuns.withLockedValue { $0 } == 1)
         _ = try channel.finish()
     }
 

@@ -32,6 +32,9 @@ public struct ProtoCWriter {
         return writer
     }
 
+    /// The struct as protobuf-c's message, for packing.
+    var message: UnsafePointer<ProtobufCMessage> { UnsafePointer(base.assumingMemoryBound(to: ProtobufCMessage.self)) }
+
     @inline(__always)
     func field(_ index: Int) -> ProtobufCFieldDescriptor { descriptor.field(at: index) }
 

@@ -81,9 +81,11 @@ extension ProtoMessage {
     /// Encodes the protobuf wire format with protobuf-c. Fails only for strings holding U+0000,
     /// which protobuf-c's NUL-terminated strings cannot carry.
     public func serializedBytes() throws(ProtoCodecError) -> [UInt8] {
-        let arena = Arena()
-        let writer = try ProtoCWriter.build(self, in: arena.allocator)
-        return withExtendedLifetime(arena) { ProtoCodec.pack(writer) }
+        let packable = try ProtoPackable(self)
+        return [UInt8](unsafeUninitializedCapacity: packable.byteCount) { buffer, count in
+            packable.pack(into: UnsafeMutableRawBufferPointer(buffer))
+            count = packable.byteCount
+        }
     }
 }
 
@@ -128,7 +130,7 @@ enum ProtoCodec {
 
     /// Packs the struct `writer` built.
     static func pack(_ writer: ProtoCWriter) -> [UInt8] {
-        let message = UnsafePointer(writer.base.assumingMemoryBound(to: ProtobufCMessage.self))
+        let message = writer.message
         let size = protobuf_c_message_get_packed_size(message)
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = size == 0 ? 0 : protobuf_c_message_pack(message, buffer.baseAddress!)

@@ -6,7 +6,7 @@ extension ClientCall {
     /// collects. A value: each transition returns what the call must do (wake the reader, send,
     /// grant, end), and `ClientCall` performs it.
     struct StateMachine {
-        private var responses = CircularBuffer<ByteBuffer>()
+        private var responses = OneOrManyQueue<ByteBuffer>()
         private(set) var initialMetadata: RPCMetadata?
         /// Trailing metadata on success, the error otherwise, once the call ended.
         private(set) var outcome: Result<RPCMetadata, RPCError>?

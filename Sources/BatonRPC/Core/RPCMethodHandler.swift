@@ -116,7 +116,7 @@ extension RPCMethodHandler {
     ) -> RPCMethodHandler {
         RPCMethodHandler(path: path, kind: .unary) { requests, writer, context in
             let request: Request = try await requests.single()
-            try await writer.send(try encodeMessage(try await body(request, context)))
+            try await writer.call.sendResponseMessage(try packMessage(try await body(request, context)))
         }
     }
 
@@ -137,7 +137,8 @@ extension RPCMethodHandler {
         _ body: @escaping @Sendable (RPCMessageStream<Request>, RPCServerContext) async throws -> Response
     ) -> RPCMethodHandler {
         RPCMethodHandler(path: path, kind: .clientStreaming) { requests, writer, context in
-            try await writer.send(try encodeMessage(try await body(RPCMessageStream(raw: requests), context)))
+            let response = try await body(RPCMessageStream(raw: requests), context)
+            try await writer.call.sendResponseMessage(try packMessage(response))
         }
     }
 
@@ -153,9 +154,9 @@ extension RPCMethodHandler {
     }
 }
 
-func encodeMessage<Message: ProtoMessage>(_ message: Message) throws -> ByteBuffer {
+func packMessage<Message: ProtoMessage>(_ message: Message) throws -> ProtoPackable {
     do {
-        return ByteBuffer(bytes: try message.serializedBytes())
+        return try ProtoPackable(message)
     } catch {
         // The caller learns only that it failed; the handler's logger has the details.
         throw EncodingFailure(underlying: error)
@@ -208,7 +209,9 @@ public struct RPCStreamWriter<Message: ProtoMessage>: Sendable {
     let raw: RPCResponseWriter
 
     /// Sends one message; suspends while the caller's window is exhausted.
-    public func send(_ message: Message) async throws { try await raw.send(try encodeMessage(message)) }
+    public func send(_ message: Message) async throws {
+        try await raw.call.sendResponseMessage(try packMessage(message))
+    }
 
     /// Sets metadata for the response headers (before the first message).
     public func setInitialMetadata(_ metadata: RPCMetadata) { raw.setInitialMetadata(metadata) }

@@ -37,6 +37,18 @@ final class FrameWriter {
         scheduleFlush()
     }
 
+    /// A MESSAGE frame whose payload protobuf-c packs in place, right after the header.
+    func writeMessage(_ message: ProtoPackable, streamID: UInt32) {
+        pending.reserveCapacity(minimumWritableBytes: RPCFrame.headerSize + message.byteCount)
+        RPCFrame.writeHeader(payloadLength: message.byteCount, streamID: streamID, kind: .message, into: &pending)
+        pending.writeWithUnsafeMutableBytes(minimumWritableBytes: message.byteCount) { destination in
+            message.pack(into: destination)
+            return message.byteCount
+        }
+        if pending.readableBytes >= handOverBytes { handOver() }
+        scheduleFlush()
+    }
+
     /// Writes and flushes what is buffered now, for a connection about to close.
     func flush() {
         handOver()
@@ -63,5 +75,16 @@ final class FrameWriter {
 /// Serializes an envelope message (headers, trailers, settings, ...). They hold only what the
 /// runtime put in them, with strings made NUL-free, so they always encode.
 func encodeEnvelope<Message: ProtoMessage>(_ message: Message) -> ByteBuffer {
-    ByteBuffer(bytes: (try? message.serializedBytes()) ?? [])
+    (try? ProtoPackable(message)).map(ByteBuffer.init(packing:)) ?? ByteBuffer()
+}
+
+extension ByteBuffer {
+    /// The message's wire format, packed straight into a buffer of its size.
+    init(packing message: ProtoPackable) {
+        self = ByteBufferAllocator().buffer(capacity: message.byteCount)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: message.byteCount) { destination in
+            message.pack(into: destination)
+            return message.byteCount
+        }
+    }
 }

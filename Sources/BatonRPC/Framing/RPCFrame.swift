@@ -65,11 +65,28 @@ public struct RPCFrame: Sendable, Hashable {
     /// Appends the frame (header, then payload) to `buffer`.
     func write(into buffer: inout ByteBuffer) {
         buffer.reserveCapacity(minimumWritableBytes: Self.headerSize + payload.readableBytes)
-        buffer.writeInteger(UInt32(payload.readableBytes))
+        Self.writeHeader(
+            payloadLength: payload.readableBytes,
+            streamID: streamID,
+            kind: kind,
+            flags: flags,
+            into: &buffer
+        )
+        buffer.writeImmutableBuffer(payload)
+    }
+
+    /// Appends a frame's header; its payload of `payloadLength` bytes must follow.
+    static func writeHeader(
+        payloadLength: Int,
+        streamID: UInt32,
+        kind: Kind,
+        flags: UInt8 = 0,
+        into buffer: inout ByteBuffer
+    ) {
+        buffer.writeInteger(UInt32(payloadLength))
         buffer.writeInteger(streamID)
         buffer.writeInteger(kind.rawValue)
         buffer.writeInteger(flags)
-        buffer.writeImmutableBuffer(payload)
     }
 }
 

@@ -18,7 +18,7 @@ extension ServerCall {
         /// The largest message the client accepts (its SETTINGS).
         private let clientMaxMessageBytes: Int
         private var phase = Phase.active
-        private var requests = CircularBuffer<ByteBuffer>()
+        private var requests = OneOrManyQueue<ByteBuffer>()
         private var requestsReceived = 0
         private var requestsClosed = false
         /// The handler is suspended waiting for a request message or the end of them.
@@ -215,6 +215,8 @@ extension ServerCall {
             guard phase == .active else { return nil }
             return end()
         }
+
+        var hasEnded: Bool { phase == .finished }
 
         /// The handler's task was cancelled: whether it was waiting (its wait fails).
         mutating func handlerCancelled() -> Bool {

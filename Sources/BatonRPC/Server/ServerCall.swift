@@ -1,3 +1,4 @@
+import BatonProtos
 import NIOCore
 
 /// One call on the server: performs what its `StateMachine` decides (wakes the handler, sends,
@@ -20,7 +21,7 @@ final class ServerCall: @unchecked Sendable {
     /// What to do when the send may be retried (success) or the call ends (failure).
     private var sendWaiter: ((Result<Void, any Error>) -> Void)?
 
-    var task: Task<Void, Never>?
+    private var handler = HandlerPhase.starting
     var deadlineTimer: Scheduled<Void>?
 
     init(
@@ -44,6 +45,33 @@ final class ServerCall: @unchecked Sendable {
             clientMaxMessageBytes: clientMaxMessageBytes
         )
         self.startedAt = .now
+    }
+
+    /// Where the handler's task is, so that a call ending cancels a handler still running and
+    /// only such a one (cancelling a task costs a lock).
+    private enum HandlerPhase {
+        /// Not started, or running the part before its first suspension (`Task.immediate`).
+        case starting
+        case running(Task<Void, Never>)
+        case returned
+    }
+
+    /// False until the call ends (trailers sent, or abandoned).
+    var hasEnded: Bool { state.hasEnded }
+
+    /// The handler's task was created; it may already have returned, or ended the call.
+    func handlerStarted(_ task: Task<Void, Never>) {
+        loop.preconditionInEventLoop()
+        guard case .starting = handler else { return }
+        handler = .running(task)
+        if state.hasEnded { task.cancel() }
+    }
+
+    /// The handler returned: the call ends with its outcome (nil for OK) unless it already ended.
+    func handlerReturned(_ outcome: RPCError?) {
+        loop.preconditionInEventLoop()
+        handler = .returned
+        finish(outcome)
     }
 
     // MARK: From the client, through the wire (on the loop)
@@ -141,6 +169,13 @@ final class ServerCall: @unchecked Sendable {
         transport?.grantRequestMessages(grant, streamID: streamID)
     }
 
+    /// Sends a typed response, packed straight into the wire's outbound bytes when it may go at
+    /// once; one that must wait is packed into a buffer of its own first.
+    func sendResponseMessage(_ message: ProtoPackable) async throws {
+        if loop.inEventLoop, try trySend(message) { return }
+        try await sendResponseMessage(ByteBuffer(packing: message))
+    }
+
     func sendResponseMessage(_ message: ByteBuffer) async throws {
         if loop.inEventLoop, try trySend(message) { return }
         try await withTaskCancellationHandler {
@@ -174,10 +209,18 @@ final class ServerCall: @unchecked Sendable {
     /// Sends now if the window and the connection's write buffer allow; false when the handler
     /// must wait.
     private func trySend(_ message: ByteBuffer) throws -> Bool {
-        switch state.sendMessage(bytes: message.readableBytes, connectionIsWritable: transport?.isWritable ?? true) {
+        try trySend(byteCount: message.readableBytes) { transport?.sendResponseMessage(message, streamID: streamID) }
+    }
+
+    private func trySend(_ message: ProtoPackable) throws -> Bool {
+        try trySend(byteCount: message.byteCount) { transport?.sendResponseMessage(message, streamID: streamID) }
+    }
+
+    private func trySend(byteCount: Int, _ send: () -> Void) throws -> Bool {
+        switch state.sendMessage(bytes: byteCount, connectionIsWritable: transport?.isWritable ?? true) {
         case .send(let headers):
             if let headers { transport?.sendResponseHeaders(headers, streamID: streamID) }
-            transport?.sendResponseMessage(message, streamID: streamID)
+            send()
             return true
         case .wait(_, let registerForDrain):
             if registerForDrain { transport?.retryWhenWritable(self) }
@@ -222,7 +265,7 @@ final class ServerCall: @unchecked Sendable {
     private func end(code: RPCError.Code, handlerWasWaiting: Bool) {
         deadlineTimer?.cancel()
         deadlineTimer = nil
-        task?.cancel()
+        if case .running(let task) = handler { task.cancel() }
         if handlerWasWaiting { failWaiters() }
         metrics.callFinished(code: code, duration: .now - startedAt)
         transport?.callEnded(self)

@@ -27,6 +27,13 @@ final class ServerCallCore: @unchecked Sendable {
         var maxMessageBytes: Int
     }
 
+    /// A call whose handler starts at the wire's next `startHandlers()`.
+    private struct CallToStart {
+        var call: ServerCall
+        var method: RPCMethodHandler
+        var context: RPCServerContext
+    }
+
     private let router: RPCRouter
     private let configuration: RPCServerConfiguration
     private let peer: RPCPeer?
@@ -38,6 +45,8 @@ final class ServerCallCore: @unchecked Sendable {
     /// Handler tasks that have not returned yet. A call ends (and the connection may close)
     /// before its cancelled handler has finished unwinding.
     private var runningHandlers = 0
+    /// Calls opened whose handlers `startHandlers()` has not started yet.
+    private var callsToStart: [CallToStart] = []
     private var connectionClosed = false
     private let handlersFinishedPromise: EventLoopPromise<Void>
 
@@ -67,7 +76,8 @@ final class ServerCallCore: @unchecked Sendable {
 
     // MARK: Calls
 
-    /// Starts a call whose wire admitted it (stream, limits): its handler runs from now on.
+    /// Opens a call whose wire admitted it (stream, limits): its handler starts at the wire's
+    /// next `startHandlers()`.
     /// Refused with the status to send when its metadata is invalid or no handler serves it.
     func startCall(
         _ head: Head,
@@ -115,17 +125,44 @@ final class ServerCallCore: @unchecked Sendable {
             streamID: streamID,
             connectionLogger: logger
         )
+        callsToStart.append(CallToStart(call: call, method: method, context: context))
+        return .success(call)
+    }
+
+    /// Starts the handlers of the calls opened since the last time, in the order they opened.
+    /// A wire calls this once it has decoded what one read brought: a handler then finds the
+    /// request messages that came with its call already buffered and runs on this thread, at
+    /// once, until it really waits (for a request still to come, the client's window, the
+    /// database); it resumes on the connection's event loop. A call that ended before (its
+    /// client cancelled it in the same read) never runs its handler.
+    func startHandlers() {
+        loop.preconditionInEventLoop()
+        // A while loop over the live count: a handler that opened a call of its own would
+        // still have it started here.
+        var next = 0
+        while next < callsToStart.count {
+            let opened = callsToStart[next]
+            next += 1
+            if !opened.call.hasEnded { startHandler(opened) }
+        }
+        callsToStart.removeAll(keepingCapacity: true)
+    }
+
+    private func startHandler(_ opened: CallToStart) {
         runningHandlers += 1
         let loop = self.loop
-        call.task = Task(executorPreference: executor) {
-            await Self.run(method, call: call, context: context)
+        let call = opened.call
+        // An immediate task rather than an enqueued one: most handlers answer without ever
+        // suspending, and enqueueing cost a loop pass and an allocation per call.
+        let task = Task.immediate(executorPreference: executor) {
+            await Self.run(opened.method, call: call, context: opened.context)
             if loop.inEventLoop {
                 self.handlerReturned()
             } else {
                 loop.execute { self.handlerReturned() }
             }
         }
-        return .success(call)
+        call.handlerStarted(task)
     }
 
     /// Counts a call that never started, refused with `error`; returns it.
@@ -153,9 +190,9 @@ final class ServerCallCore: @unchecked Sendable {
             outcome = RPCError(.internal, "internal error")
         }
         if call.loop.inEventLoop {
-            call.finish(outcome)
+            call.handlerReturned(outcome)
         } else {
-            call.loop.execute { call.finish(outcome) }
+            call.loop.execute { call.handlerReturned(outcome) }
         }
     }
 

@@ -1,3 +1,4 @@
+import BatonProtos
 import NIOCore
 
 /// What a wire does for the calls of one connection. The call core (`ServerCall`, its state
@@ -10,6 +11,8 @@ protocol ServerCallTransport: AnyObject {
     func sendResponseHeaders(_ metadata: RPCMetadata, streamID: UInt32)
     /// One response message.
     func sendResponseMessage(_ message: ByteBuffer, streamID: UInt32)
+    /// One response message still to pack: a wire packs it straight into its outbound bytes.
+    func sendResponseMessage(_ message: ProtoPackable, streamID: UInt32)
     /// The call's status (`error` nil: OK) and trailing metadata; the call has ended.
     func sendTrailers(error: RPCError?, metadata: RPCMetadata, streamID: UInt32)
     /// Message credit the client may use for more request messages.

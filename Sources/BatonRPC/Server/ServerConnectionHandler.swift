@@ -118,6 +118,8 @@ final class ServerConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard state.phase != .closed else { return }
+        // Once the read's frames are in, also after a protocol error (which ended its calls).
+        defer { core.startHandlers() }
         var bytes = unwrapInboundIn(data)
         if var earlier = unparsed.take() {
             earlier.writeBuffer(&bytes)
@@ -330,6 +332,11 @@ extension ServerConnectionHandler: ServerCallTransport {
 
     func sendResponseMessage(_ message: ByteBuffer, streamID: UInt32) {
         write(RPCFrame(streamID: streamID, kind: .message, payload: message))
+    }
+
+    func sendResponseMessage(_ message: ProtoPackable, streamID: UInt32) {
+        guard state.phase != .closed else { return }
+        writer?.writeMessage(message, streamID: streamID)
     }
 
     func sendTrailers(error: RPCError?, metadata: RPCMetadata, streamID: UInt32) {
