@@ -1,0 +1,83 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// stdin, read on a thread of its own: a blocking read must not hold one of the few threads
+/// Swift's concurrency runs on.
+enum StandardInput {
+    /// stdin to its end, for a method that takes one request.
+    static func text() async throws -> String {
+        let data = await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            Thread { continuation.resume(returning: FileHandle.standardInput.readDataToEndOfFile()) }.start()
+        }
+        return try RequestData.text(data, from: "stdin")
+    }
+
+    /// stdin's JSON objects as they are typed or piped. The reading thread stays at most
+    /// `readAhead` objects ahead of the call sending them, so a big pipe into a server that
+    /// withholds credit waits in the pipe, not in memory; it stops once the call stops
+    /// iterating (the server ended it, or it was cancelled).
+    struct Values: AsyncSequence, Sendable {
+        typealias Element = JSONValueSplitter.Value
+
+        static let readAhead = 16
+
+        private let values: AsyncThrowingStream<Element, any Error>
+        private let reader: Reader
+
+        init() {
+            let reader = Reader()
+            self.reader = reader
+            values = AsyncThrowingStream { continuation in
+                continuation.onTermination = { _ in reader.stop() }
+                Thread { reader.read(into: continuation) }.start()
+            }
+        }
+
+        func makeAsyncIterator() -> Iterator { Iterator(values: values.makeAsyncIterator(), reader: reader) }
+
+        struct Iterator: AsyncIteratorProtocol {
+            var values: AsyncThrowingStream<Element, any Error>.Iterator
+            let reader: Reader
+
+            mutating func next() async throws -> Element? {
+                let value = try await values.next()
+                if value != nil { reader.consumed() }
+                return value
+            }
+        }
+    }
+
+    /// The reading thread's side of `Values`.
+    final class Reader: Sendable {
+        /// Room for objects read but not yet taken by the call.
+        private let room = DispatchSemaphore(value: Values.readAhead)
+        private let stopped = Atomic<Bool>(false)
+
+        func consumed() { room.signal() }
+
+        func stop() {
+            stopped.store(true, ordering: .releasing)
+            room.signal()
+        }
+
+        func read(into continuation: AsyncThrowingStream<JSONValueSplitter.Value, any Error>.Continuation) {
+            var splitter = JSONValueSplitter()
+            do {
+                while !stopped.load(ordering: .acquiring), case let chunk = FileHandle.standardInput.availableData,
+                    !chunk.isEmpty
+                {
+                    for value in try splitter.append(chunk) {
+                        room.wait()
+                        if stopped.load(ordering: .acquiring) { return }
+                        continuation.yield(value)
+                    }
+                }
+                try splitter.finish()
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+}
