@@ -25,8 +25,9 @@ enum StandardInput {
         private let values: AsyncThrowingStream<Element, any Error>
         private let reader: Reader
 
-        init() {
-            let reader = Reader()
+        /// `input` is stdin but in tests.
+        init(reading input: FileHandle = .standardInput) {
+            let reader = Reader(input)
             self.reader = reader
             values = AsyncThrowingStream { continuation in
                 continuation.onTermination = { _ in reader.stop() }
@@ -53,6 +54,9 @@ enum StandardInput {
         /// Room for objects read but not yet taken by the call.
         private let room = DispatchSemaphore(value: Values.readAhead)
         private let stopped = Atomic<Bool>(false)
+        private let input: FileHandle
+
+        init(_ input: FileHandle) { self.input = input }
 
         func consumed() { room.signal() }
 
@@ -64,7 +68,7 @@ enum StandardInput {
         func read(into continuation: AsyncThrowingStream<JSONValueSplitter.Value, any Error>.Continuation) {
             var splitter = JSONValueSplitter()
             do {
-                while !stopped.load(ordering: .acquiring), case let chunk = FileHandle.standardInput.availableData,
+                while !stopped.load(ordering: .acquiring), case let chunk = input.availableData,
                     !chunk.isEmpty
                 {
                     for value in try splitter.append(chunk) {
