@@ -51,29 +51,32 @@ enum StandardInput {
 
     /// The reading thread's side of `Values`.
     final class Reader: Sendable {
-        /// Room for objects read but not yet taken by the call.
-        private let room = DispatchSemaphore(value: Values.readAhead)
-        private let stopped = Atomic<Bool>(false)
+        /// How many more objects the thread may hand over before waiting, and whether the call
+        /// stopped iterating.
+        private let state = Mutex((room: Values.readAhead, stopped: false))
+        /// Wakes the thread when room frees up or the call stops. Counted in `state`, not by the
+        /// semaphore: libdispatch traps when a semaphore is freed below its initial value.
+        private let wakeUp = DispatchSemaphore(value: 0)
         private let input: FileHandle
 
         init(_ input: FileHandle) { self.input = input }
 
-        func consumed() { room.signal() }
+        func consumed() {
+            state.withLock { $0.room += 1 }
+            wakeUp.signal()
+        }
 
         func stop() {
-            stopped.store(true, ordering: .releasing)
-            room.signal()
+            state.withLock { $0.stopped = true }
+            wakeUp.signal()
         }
 
         func read(into continuation: AsyncThrowingStream<JSONValueSplitter.Value, any Error>.Continuation) {
             var splitter = JSONValueSplitter()
             do {
-                while !stopped.load(ordering: .acquiring), case let chunk = input.availableData,
-                    !chunk.isEmpty
-                {
+                while !isStopped, case let chunk = input.availableData, !chunk.isEmpty {
                     for value in try splitter.append(chunk) {
-                        room.wait()
-                        if stopped.load(ordering: .acquiring) { return }
+                        guard waitForRoom() else { return }
                         continuation.yield(value)
                     }
                 }
@@ -81,6 +84,22 @@ enum StandardInput {
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
+            }
+        }
+
+        private var isStopped: Bool { state.withLock { $0.stopped } }
+
+        /// Takes room for one object, waiting for it; false once the call stopped.
+        private func waitForRoom() -> Bool {
+            while true {
+                let taken = state.withLock { state -> Bool? in
+                    if state.stopped { return false }
+                    guard state.room > 0 else { return nil }
+                    state.room -= 1
+                    return true
+                }
+                if let taken { return taken }
+                wakeUp.wait()
             }
         }
     }
