@@ -113,7 +113,7 @@ public final class SQLiteStore: BatonStore {
     /// once. A body that throws rolls back only its savepoint and gets its error; the others
     /// commit. Every caller resumes only after the commit (or with the error that ended the
     /// transaction). A write that arrives alone runs in a transaction of its own, on the caller's
-    /// thread unless commits sync (`powerLoss`).
+    /// thread unless commits sync (`powerLoss`) or the WAL is due for the writer's own checkpoint.
     ///
     /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
@@ -170,7 +170,7 @@ public final class SQLiteStore: BatonStore {
             let start = queue.withLock { state -> DrainStart in
                 if state.draining {
                     state.jobs.append(job)
-                    return .none
+                    return .alreadyDraining
                 }
                 state.draining = true
                 if onCallerThread { return .callerThread }
@@ -178,7 +178,7 @@ public final class SQLiteStore: BatonStore {
                 return .writerQueue
             }
             switch start {
-            case .none:
+            case .alreadyDraining:
                 return
             case .callerThread:
                 pool.writeWithoutTransaction { db in runAloneThenHandOff(job, db) }
@@ -191,7 +191,7 @@ public final class SQLiteStore: BatonStore {
     /// Who runs the writes queued now.
     private enum DrainStart {
         /// The writer is draining already.
-        case none
+        case alreadyDraining
         case callerThread
         case writerQueue
     }
