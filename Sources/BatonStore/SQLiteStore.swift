@@ -59,15 +59,17 @@ public final class SQLiteStore: BatonStore {
             pool = try Self.openPool(path: path, durability: durability)
             try Migrations.migrator.migrate(pool)
             // Checkpoints run on their own connection, off the commit path (see `Checkpointer`); the
-            // writer only checkpoints itself if the WAL grows far past that.
+            // writer only checkpoints itself if the WAL grows far past that, on its own queue:
+            // SQLite's automatic checkpoint is off, as it would run inside a COMMIT, maybe on a
+            // caller's thread (batond's event loop), copying and syncing up to 80 MB there.
             // Each write of a group commit runs in a savepoint, whose journal (the original of
             // every page the write changes) SQLite otherwise spills to a temporary file past 64 KiB:
             // a file created, written and deleted per batch. In memory it is a few page copies.
             try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.fallbackCheckpointPages)")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
             }
-            checkpointer = try Checkpointer(path: path, durability: durability)
+            checkpointer = try Checkpointer(path: path, durability: durability, fallbackAfter: Self.fallbackCheckpointPages)
         } catch {
             lock.release()
             throw .sqlite(error, path)
@@ -111,14 +113,15 @@ public final class SQLiteStore: BatonStore {
     /// once. A body that throws rolls back only its savepoint and gets its error; the others
     /// commit. Every caller resumes only after the commit (or with the error that ended the
     /// transaction). A write that arrives alone runs in a transaction of its own, on the caller's
-    /// thread unless commits sync (`powerLoss`).
+    /// thread unless commits sync (`powerLoss`) or the WAL is due for the writer's own checkpoint.
     ///
     /// SQLite's errors come as a `StoreFailure`; the body's own as it threw them.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         let alone = writesInProgress.add(1, ordering: .relaxed).oldValue == 0
         defer { writesInProgress.subtract(1, ordering: .relaxed) }
         do {
-            return try await enqueue(body, onCallerThread: alone && writesAloneRunOnCallerThread)
+            let onCallerThread = alone && writesAloneRunOnCallerThread && !checkpointer.fallbackDue
+            return try await enqueue(body, onCallerThread: onCallerThread)
         } catch let error as DatabaseError {
             throw StoreFailure(sqlite: error)
         }
@@ -157,32 +160,45 @@ public final class SQLiteStore: BatonStore {
                 },
                 fail: { error in continuation.resume(throwing: error) }
             )
-            let startDraining = queue.withLock { state -> Bool in
-                state.jobs.append(job)
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
             // A write alone runs its transaction on this thread: handing it to the writer's queue
             // and resuming the caller from there cost two thread wake-ups, more than a small
-            // transaction itself. Writes that queue up meanwhile go to the writer's queue, so a
-            // caller blocks its thread for one transaction at most. While other writes are in
-            // progress the writer's queue takes this one too: by the time it runs, the callers
-            // just resumed have queued their next writes behind it, and they commit together.
-            guard startDraining else { return }
-            if onCallerThread {
-                pool.writeWithoutTransaction { db in drainFirstBatch(db) }
-            } else {
+            // transaction itself. It never joins the queue, so writes that queue up meanwhile go
+            // to the writer's queue and a caller blocks its thread for its own transaction only.
+            // While other writes are in progress the writer's queue takes this one too: by the
+            // time it runs, the callers just resumed have queued their next writes behind it, and
+            // they commit together.
+            let start = queue.withLock { state -> DrainStart in
+                if state.draining {
+                    state.jobs.append(job)
+                    return .alreadyDraining
+                }
+                state.draining = true
+                if onCallerThread { return .callerThread }
+                state.jobs.append(job)
+                return .writerQueue
+            }
+            switch start {
+            case .alreadyDraining:
+                return
+            case .callerThread:
+                pool.writeWithoutTransaction { db in runAloneThenHandOff(job, db) }
+            case .writerQueue:
                 pool.asyncWriteWithoutTransaction { [self] db in drain(db) }
             }
         }
     }
 
-    /// Runs the first queued batch, then leaves the writes queued since to the writer's queue.
-    private func drainFirstBatch(_ db: Database) {
-        let batch = nextBatch()
-        if batch.isEmpty { return }
-        run(batch, db)
+    /// Who runs the writes queued now.
+    private enum DrainStart {
+        /// The writer is draining already.
+        case alreadyDraining
+        case callerThread
+        case writerQueue
+    }
+
+    /// Runs `job` alone, then leaves the writes queued meanwhile to the writer's queue.
+    private func runAloneThenHandOff(_ job: WriteJob, _ db: Database) {
+        run([job], db)
         let idle = queue.withLock { state -> Bool in
             if state.jobs.isEmpty { state.draining = false }
             return !state.draining
@@ -190,9 +206,11 @@ public final class SQLiteStore: BatonStore {
         if !idle { pool.asyncWriteWithoutTransaction { [self] db in drain(db) } }
     }
 
-    /// Runs queued writes, a batch per transaction, until the queue is empty.
+    /// Runs queued writes, a batch per transaction, until the queue is empty; checkpoints first
+    /// when the WAL has grown too long (see `Checkpointer.fallbackDue`).
     private func drain(_ db: Database) {
         while true {
+            if checkpointer.fallbackDue { checkpointer.checkpointFallback(db) }
             let batch = nextBatch()
             if batch.isEmpty { return }
             run(batch, db)
@@ -375,12 +393,27 @@ private final class Checkpointer: Sendable {
     private let connection: DatabaseQueue
     private let queue = DispatchQueue(label: "baton.sqlite.checkpoint")
     private let scheduled = Atomic<Bool>(false)
+    /// WAL pages from which the writer must checkpoint itself.
+    private let fallbackPages: Int
+    private let fallbackWanted = Atomic<Bool>(false)
 
-    init(path: String, durability: SQLiteStore.Durability) throws {
+    init(path: String, durability: SQLiteStore.Durability, fallbackAfter pages: Int) throws {
         let synchronous = durability == .powerLoss ? "FULL" : "NORMAL"
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         connection = try DatabaseQueue(path: path, configuration: configuration)
+        fallbackPages = pages
+    }
+
+    /// Whether the last checkpoint found the WAL at `fallbackAfter` pages or more: only the
+    /// writer, checkpointing between two commits, lets it restart then. Until it did, every
+    /// write goes to the writer's queue, never checkpointing on a caller's thread.
+    var fallbackDue: Bool { fallbackWanted.load(ordering: .acquiring) }
+
+    /// The writer's own checkpoint, on `db`, the writer connection, on its queue.
+    func checkpointFallback(_ db: Database) {
+        fallbackWanted.store(false, ordering: .releasing)
+        _ = try? db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     /// Runs a checkpoint soon, unless one is already waiting to run.
@@ -388,8 +421,12 @@ private final class Checkpointer: Sendable {
         guard !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         queue.async { [self] in
             scheduled.store(false, ordering: .releasing)
-            _ = try? connection.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+            // (busy, WAL pages, pages copied): the WAL's length.
+            let walPages = try? connection.writeWithoutTransaction { db in
+                try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { row -> Int in row[1] }
+            }
+            if let walPages, walPages >= fallbackPages {
+                fallbackWanted.store(true, ordering: .releasing)
             }
         }
     }

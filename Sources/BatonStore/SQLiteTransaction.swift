@@ -387,17 +387,18 @@ struct SQLiteTransaction: StoreTransaction {
     /// a REPLACE would delete it and insert it again under a new rowid, rewriting every index of
     /// the table and one more page of it on each transfer. A row whose team and state this
     /// transaction knows unchanged (a transfer) leaves the index by team alone: SQLite rewrites
-    /// the index entries of every column an UPDATE sets, changed or not.
+    /// the index entries of every column an UPDATE sets, changed or not. The columns are
+    /// recorded only once written: after a failed statement the row still has its old ones.
     private func write(_ stored: Baton_V1_Chat) throws {
         let chat = stored
         let columns = ChatColumns(chat)
-        defer { cache.storedChatColumns[chat.id] = columns }
         if cache.storedChatColumns[chat.id] == columns {
             try run(
                 "UPDATE chats SET owner_rep_id = ?, updated_at = ?, data = ? WHERE id = ?",
                 arguments: [chat.ownerRepID, chat.updatedAt.map { micros($0.date) } ?? 0, try blob(stored), chat.id]
             )
-            return
+            // No row changed: it is not the row this transaction read (gone since); write it whole.
+            if db.changesCount == 1 { return }
         }
         try run(
             """
@@ -411,6 +412,7 @@ struct SQLiteTransaction: StoreTransaction {
                 try blob(stored),
             ]
         )
+        cache.storedChatColumns[chat.id] = columns
     }
 
     func append(_ entry: Baton_V1_TranscriptEntry, chatID: String) throws {

@@ -159,6 +159,24 @@ import Testing
         }
     }
 
+    @Test("a request stream the server fails early ends with its status while stdin still holds requests")
+    func requestStreamFailedEarlyStopsReadingStdin() async throws {
+        try await BatondProcess.with(["--enable-test-service"]) { batond in
+            let refused = #"{"text":"a","failWith":"STATUS_CODE_FAILED_PRECONDITION","failMessage":"no more"}"#
+            let more = String(repeating: #"{"text":"more"}"# + "\n", count: 200_000)
+            let result = try ChildProcess.run(
+                try BuiltProducts.executable("rpc-cli"),
+                ["call", "baton.test.v1.TestService/Bidi"],
+                input: Array((refused + "\n" + more).utf8),
+                environment: ["BATON_SOCKET": batond.socketPath],
+                timeout: .seconds(60)
+            )
+            // 100 + FAILED_PRECONDITION (9): the server's status, not a cut-short stream's.
+            #expect(result.exited(with: 109), "\(result.standardError)")
+            #expect(result.standardError.contains("no more"), "\(result.standardError)")
+        }
+    }
+
     @Test("on a terminal, a call without -d sends an empty request instead of waiting for stdin")
     func terminalWithoutDataSendsEmptyRequest() async throws {
         try await BatondProcess.with(["--demo"]) { batond in

@@ -50,7 +50,7 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         }
         try await connection.withClient { client in
             let schema = try await MethodCatalog.served(by: client, connection: connection).method(named: method)
-            try await call(schema, try requestSource(for: schema), on: client)
+            try await call(schema, try await requestSource(for: schema), on: client)
         }
     }
 
@@ -88,7 +88,7 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
         }
     }
 
-    private func requestSource(for schema: ProtoMethodSchema) throws -> RequestSource {
+    private func requestSource(for schema: ProtoMethodSchema) async throws -> RequestSource {
         let streamsRequests = schema.kind == .clientStreaming || schema.kind == .bidirectionalStreaming
         let encode: @Sendable (JSONValueSplitter.Value) throws -> [UInt8] = { value in
             try Self.encode(value, schema)
@@ -102,7 +102,7 @@ struct CallCommand: AsyncParsableCommand, FormatsItsErrors {
             // pipe, the request is empty, as with grpcurl.
             return .messages([try encode(.empty)])
         case .none, .standardInput:
-            text = try RequestData.readStandardInput()
+            text = try await StandardInput.text()
         case .text(let given):
             text = given
         case .file(let path):
@@ -155,7 +155,7 @@ enum RequestSource: Sendable {
             }
         case .standardInput(let encode):
             do {
-                for try await value in StandardInputValues.stream() {
+                for try await value in StandardInput.Values() {
                     try await call.send(ByteBuffer(bytes: try encode(value)))
                     count += 1
                 }
@@ -167,27 +167,5 @@ enum RequestSource: Sendable {
         }
         call.closeSend()
         return count
-    }
-}
-
-/// stdin's JSON objects as they are typed or piped, read on a thread of their own: a blocking
-/// read must not hold one of the few threads Swift's concurrency runs on.
-enum StandardInputValues {
-    static func stream() -> AsyncThrowingStream<JSONValueSplitter.Value, any Error> {
-        AsyncThrowingStream { continuation in
-            let reader = Thread {
-                var splitter = JSONValueSplitter()
-                do {
-                    while case let chunk = FileHandle.standardInput.availableData, !chunk.isEmpty {
-                        for value in try splitter.append(chunk) { continuation.yield(value) }
-                    }
-                    try splitter.finish()
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            reader.start()
-        }
     }
 }

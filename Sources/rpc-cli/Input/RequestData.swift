@@ -28,12 +28,8 @@ enum RequestData {
         return try text(data, from: path)
     }
 
-    /// stdin to its end.
-    static func readStandardInput() throws -> String {
-        try text(FileHandle.standardInput.readDataToEndOfFile(), from: "stdin")
-    }
-
-    private static func text(_ data: Data, from source: String) throws -> String {
+    /// `data` as text, or a failure naming `source`.
+    static func text(_ data: Data, from source: String) throws -> String {
         guard let text = String(data: data, encoding: .utf8) else { throw CLIFailure.badInput("\(source) is not UTF-8 text") }
         return text
     }
