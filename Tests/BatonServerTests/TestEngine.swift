@@ -14,6 +14,9 @@ enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// Where a TestBaton keeps its state. It outlives the TestBaton, so that a test can start a
 /// second one on what the first left (a restart).
 enum TestStorage: Sendable {
+    /// PostgreSQL tests take turns (see `ConcurrencyLimit`).
+    private static let postgresTurns = ConcurrencyLimit(8)
+
     /// A folder whose `data/baton.sqlite` is the database.
     case sqlite(folder: String)
     /// A database of its own on the shared PostgreSQL test cluster.
@@ -30,7 +33,15 @@ enum TestStorage: Sendable {
         case .postgres:
             // Not dropped afterwards: DROP DATABASE waits for a checkpoint (most of a second),
             // and the databases go with the cluster when the test process ends.
-            return try await body(.postgres(try await PostgresCluster.shared().makeDatabase()))
+            await postgresTurns.acquire()
+            do {
+                let result = try await body(.postgres(try await PostgresCluster.shared().makeDatabase()))
+                await postgresTurns.release()
+                return result
+            } catch {
+                await postgresTurns.release()
+                throw error
+            }
         }
     }
 }
